@@ -1,0 +1,3 @@
+"""eagerlint: keep model-weight loading streaming."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from eagerlint.cli import main
+
+sys.exit(main())

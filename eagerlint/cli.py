@@ -1,0 +1,214 @@
+"""The command line: talks to config, discover, pipeline, report and rewrite.
+
+It does no analysis itself.  Exit codes: 0 nothing left to report, 1 findings
+remain or files were rewritten, 2 usage, config, read or parse errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from eagerlint import __version__
+
+SUBCOMMANDS = ("check", "rule", "clean")
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eagerlint",
+        description="Find and fix code that materializes model-weight streams on load paths.",
+    )
+    parser.add_argument("--version", action="version", version=f"eagerlint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check files (the default command)")
+    check.add_argument("paths", nargs="*", type=Path, default=None, help="files or folders (default: .); - reads stdin")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true", help="also consider unsafe fixes")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    check.add_argument("--select", action="append", metavar="CODES", help="rule codes or prefixes to enable")
+    check.add_argument("--ignore", action="append", metavar="CODES", help="rule codes or prefixes to disable")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
+    check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
+    check.add_argument("--output-format", choices=("full", "concise", "json"), default="full")
+    check.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or eagerlint.toml to use")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    check.add_argument("--show-flow", action="store_true", help="print each finding's path from source to sink")
+    check.add_argument("--stdin-filename", metavar="NAME", help="the name to report for source read from stdin")
+    check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+    rule = sub.add_parser("rule", help="print the documentation of a rule")
+    rule.add_argument("code", nargs="?", help="a rule code (EL001) or name")
+    rule.add_argument("--all", action="store_true", help="print every rule")
+
+    sub.add_parser("clean", help="remove .eagerlint_cache folders below the current directory")
+    return parser
+
+
+def _normalize(argv: list[str]) -> list[str]:
+    """`eagerlint --fix vllm/` means `eagerlint check --fix vllm/`, as in ruff's early days."""
+    if not argv:
+        return ["check"]
+    if argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version"):
+        return argv
+    return ["check", *argv]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(_normalize(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        if args.command == "rule":
+            return _rule(args)
+        if args.command == "clean":
+            return _clean()
+        return _check(args)
+    except KeyboardInterrupt:
+        print("eagerlint: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_ERROR
+
+
+def _rule(args: argparse.Namespace) -> int:
+    from eagerlint import rules
+
+    if args.all:
+        for doc in rules.docs():
+            print(f"# {doc.name} ({doc.code})\n\n{doc.text}\n")
+        return EXIT_CLEAN
+    if not args.code:
+        print("eagerlint: `rule` needs a code (e.g. EL001) or --all", file=sys.stderr)
+        return EXIT_ERROR
+    module = rules.lookup(args.code)
+    if module is None:
+        print(f"eagerlint: unknown rule `{args.code}`", file=sys.stderr)
+        return EXIT_ERROR
+    doc = rules.doc_of(module)
+    print(f"# {doc.name} ({doc.code})\n\n{doc.text}")
+    return EXIT_CLEAN
+
+
+def _clean() -> int:
+    removed = 0
+    for cache in Path.cwd().rglob(".eagerlint_cache"):
+        shutil.rmtree(cache, ignore_errors=True)
+        removed += 1
+    print(f"Removed {removed} cache folder{'s' if removed != 1 else ''}.")
+    return EXIT_CLEAN
+
+
+def _check(args: argparse.Namespace) -> int:
+    from eagerlint import config, discover, report
+    from eagerlint.model import ErrorKind, FileError, FileResult
+    from eagerlint.pipeline import FixMode, check_bytes
+    from eagerlint.rewrite import write_atomic
+
+    try:
+        path = args.config if args.config is not None else config.find_config(Path.cwd())
+        settings = config.load(path, explicit=args.config is not None)
+        settings = settings.with_overrides(select=args.select, ignore=args.ignore)
+    except config.ConfigError as exc:
+        print(f"eagerlint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    for warning in settings.warnings:
+        print(f"eagerlint: warning: {warning}", file=sys.stderr)
+
+    mode = FixMode.NONE
+    if args.fix or args.diff:
+        mode = FixMode.UNSAFE if args.unsafe_fixes else FixMode.SAFE
+    paths: list[Path] = args.paths or [Path(".")]
+    stdin = any(str(p) == "-" for p in paths)
+    if stdin and len(paths) > 1:
+        print("eagerlint: error: `-` (stdin) cannot be combined with other paths", file=sys.stderr)
+        return EXIT_ERROR
+
+    results: list[FileResult] = []
+    sources: dict[str, bytes] = {}
+    if stdin:
+        name = args.stdin_filename or "-"
+        data = sys.stdin.buffer.read()
+        sources[name] = data
+        results.append(check_bytes(data, name, settings, mode))
+    else:
+        for found in discover.discover(paths, settings):
+            if isinstance(found, discover.Missing):
+                message = f"{found.path}: No such file or directory (os error 2)"
+                results.append(FileResult(str(found.path), error=FileError(str(found.path), ErrorKind.READ, message)))
+                continue
+            try:
+                data = found.read_bytes()
+            except OSError as exc:
+                results.append(FileResult(str(found), error=FileError(str(found), ErrorKind.READ, exc.strerror or str(exc))))
+                continue
+            sources[str(found)] = data
+            results.append(check_bytes(data, str(found), settings, mode))
+
+    status = EXIT_CLEAN
+    out = sys.stdout
+    for result in results:
+        if result.error is not None:
+            err = result.error
+            print(f"eagerlint: error: {report.display_name(err.filename)}: {err.kind.value}: {err.message}", file=sys.stderr)
+            if args.debug and err.detail:
+                print(err.detail, file=sys.stderr)
+            status = EXIT_ERROR
+
+    changed = [r for r in results if r.fixed_source is not None]
+    if args.diff:
+        for r in changed:
+            before = sources[r.filename].decode(r.encoding, errors="replace").splitlines(keepends=True)
+            after = (r.fixed_source or "").splitlines(keepends=True)
+            name = report.display_name(r.filename)
+            out.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
+        if not args.quiet and changed:
+            fixes = sum(r.applied_fixes for r in changed)
+            print(f"Would fix {fixes} error{'s' if fixes != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}.", file=sys.stderr)
+        if changed and status == EXIT_CLEAN and not args.exit_zero:
+            status = EXIT_FINDINGS
+        return status
+    if args.fix:
+        for r in changed:
+            text = r.fixed_source or ""
+            if stdin:
+                continue
+            write_atomic(Path(r.filename), text.encode(r.encoding))
+
+    findings = [f for r in results for f in r.findings]
+    if stdin and args.fix:
+        # ruff's convention: with --fix on stdin, the (fixed) source goes to stdout.
+        r = results[0]
+        fixed = r.fixed_source if r.fixed_source is not None else sources[r.filename].decode(r.encoding, errors="replace")
+        out.write(fixed)
+        if findings and status == EXIT_CLEAN and not args.exit_zero:
+            status = EXIT_FINDINGS
+        return status
+
+    if args.statistics:
+        for line in report.statistics(findings):
+            print(line, file=out)
+    elif args.output_format == "json":
+        out.write(report.json_document(findings))
+    else:
+        by_file = {r.filename: r for r in results}
+        for f in findings:
+            if args.output_format == "concise":
+                print(report.concise_line(f), file=out)
+                continue
+            data = sources.get(f.filename, b"")
+            text = (by_file[f.filename].fixed_source if by_file[f.filename].fixed_source is not None
+                    else data.decode(by_file[f.filename].encoding, errors="replace"))
+            lines = text.splitlines()
+            print("\n".join(report.full(f, lines, args.show_flow)), file=out)
+    if not args.quiet and args.output_format != "json":
+        for line in report.summary(results, findings, args.fix, args.unsafe_fixes):
+            print(line, file=out)
+    if (findings or changed) and status == EXIT_CLEAN and not args.exit_zero:
+        status = EXIT_FINDINGS
+    return status

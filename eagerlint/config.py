@@ -1,0 +1,166 @@
+"""Settings: `[tool.eagerlint]` in pyproject.toml, overridden by the command line.
+
+Unknown keys are warned about by name, not silently ignored; bad values are a
+`ConfigError` (exit code 2).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from eagerlint.model import AnalysisOptions
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+ALL_CODES = ("EL001", "EL002", "EL003", "EL004")
+DEFAULT_EXCLUDE = (
+    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d",
+    ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build",
+    "buck-out", "build", "dist", "node_modules", "venv", ".eagerlint_cache",
+)
+KNOWN_KEYS = frozenset({
+    "select", "ignore", "per-file-ignores", "exclude", "extend-exclude",
+    "respect-gitignore", "extend-stream-producers", "extend-lazy-consumers",
+})
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path = field(default_factory=Path.cwd)
+    select: tuple[str, ...] = ("EL",)
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    analysis: AnalysisOptions = AnalysisOptions()
+    warnings: tuple[str, ...] = ()
+    source: Path | None = None
+
+    def enabled(self) -> frozenset[str]:
+        chosen = {c for c in ALL_CODES if _matches_any(c, self.select)}
+        return frozenset(c for c in chosen if not _matches_any(c, self.ignore))
+
+    def codes_for(self, filename: str) -> frozenset[str]:
+        codes = self.enabled()
+        path = Path(filename)
+        try:
+            rel = path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        for pattern, ignored in self.per_file_ignores:
+            if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path.name, pattern):
+                codes = frozenset(c for c in codes if not _matches_any(c, ignored))
+        return codes
+
+    def with_overrides(
+        self, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None
+    ) -> Settings:
+        changed = self
+        if select is not None:
+            changed = replace(changed, select=_selectors("--select", list(select)))
+        if ignore is not None:
+            changed = replace(changed, ignore=(*changed.ignore, *_selectors("--ignore", list(ignore))))
+        return changed
+
+
+def _matches_any(code: str, selectors: Iterable[str]) -> bool:
+    return any(s == "ALL" or code.startswith(s) for s in selectors)
+
+
+def _selectors(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`{key}` must be a list of rule codes")
+    out: list[str] = []
+    for raw in value:
+        for item in (p.strip().upper() for p in raw.split(",")):
+            if not item:
+                continue
+            if item != "ALL" and not any(c.startswith(item) for c in ALL_CODES):
+                raise ConfigError(f"`{key}`: unknown rule selector `{item}` (known: {', '.join(ALL_CODES)})")
+            out.append(item)
+    return tuple(out)
+
+
+def _strings(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`{key}` must be a list of strings")
+    return tuple(value)
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a `[tool.eagerlint]` table, from `start` upwards."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if "eagerlint" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def load(path: Path | None, *, explicit: bool = False) -> Settings:
+    if path is None:
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("eagerlint")
+    if table is None:
+        # An explicit eagerlint.toml may hold the keys at top level, as ruff.toml does.
+        table = data if explicit and path.name != "pyproject.toml" else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.eagerlint] must be a table")
+    return from_table(table, path)
+
+
+def from_table(table: dict[str, Any], path: Path) -> Settings:
+    warnings = tuple(
+        f"{path}: unknown key `{key}` in [tool.eagerlint] (ignored)" for key in sorted(table) if key not in KNOWN_KEYS
+    )
+    settings = Settings(root=path.parent, warnings=warnings, source=path)
+    if "select" in table:
+        settings = replace(settings, select=_selectors("select", table["select"]))
+    if "ignore" in table:
+        settings = replace(settings, ignore=_selectors("ignore", table["ignore"]))
+    if "per-file-ignores" in table:
+        pfi = table["per-file-ignores"]
+        if not isinstance(pfi, dict):
+            raise ConfigError("`per-file-ignores` must be a table of glob = [codes]")
+        settings = replace(
+            settings,
+            per_file_ignores=tuple((glob, _selectors(f"per-file-ignores.{glob}", codes)) for glob, codes in pfi.items()),
+        )
+    if "exclude" in table:
+        settings = replace(settings, exclude=_strings("exclude", table["exclude"]))
+    if "extend-exclude" in table:
+        settings = replace(settings, extend_exclude=_strings("extend-exclude", table["extend-exclude"]))
+    if "respect-gitignore" in table:
+        if not isinstance(table["respect-gitignore"], bool):
+            raise ConfigError("`respect-gitignore` must be true or false")
+        settings = replace(settings, respect_gitignore=table["respect-gitignore"])
+    producers = _strings("extend-stream-producers", table.get("extend-stream-producers", []))
+    consumers = _strings("extend-lazy-consumers", table.get("extend-lazy-consumers", []))
+    return replace(settings, analysis=AnalysisOptions(producers, consumers))

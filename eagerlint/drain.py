@@ -1,0 +1,312 @@
+"""Path analysis of a loop body: does it keep every element it is handed?
+
+Each path through one iteration ends with an outcome: KEEP (the element, or a
+value derived from it, went into a container that outlives the loop), YIELD,
+CONSUME (handed to a call: loaded in place) or DROP (skipped).  The loop is a
+drain when the *default* path (the `else` of every branch, the fall-through
+past every `if` that diverts a subset) keeps, and no path yields: a generator
+that buffers a conditional subset is the acceptable shape, not a drain.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from eagerlint.cst_util import names_in, root_name, target_names
+
+KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
+EMPTYING_METHODS = frozenset({"clear", "pop", "popleft", "popitem"})
+MAX_PATHS = 512
+
+
+class Outcome(enum.Enum):
+    KEEP = "keep"
+    YIELD = "yield"
+    CONSUME = "consume"
+    DROP = "drop"
+
+
+class Exit(enum.Enum):
+    FALL = "fall"
+    CONTINUE = "continue"
+    BREAK = "break"
+    RETURN = "return"
+    RAISE = "raise"
+
+
+@dataclass(frozen=True)
+class Path:
+    keeps: tuple[cst.CSTNode, ...] = ()
+    yields: bool = False
+    consumes: bool = False
+    exit: Exit = Exit.FALL
+    default: bool = True
+
+    def outcome(self) -> Outcome:
+        if self.keeps:
+            return Outcome.KEEP
+        if self.yields:
+            return Outcome.YIELD
+        return Outcome.CONSUME if self.consumes else Outcome.DROP
+
+    def then(self, other: Path) -> Path:
+        return Path(
+            self.keeps + other.keeps,
+            self.yields or other.yields,
+            self.consumes or other.consumes,
+            other.exit,
+            self.default and other.default,
+        )
+
+
+@dataclass(frozen=True)
+class Drain:
+    containers: tuple[str, ...]
+    keep_site: cst.CSTNode
+    paths: tuple[Path, ...]
+
+
+class _TooManyPaths(Exception):
+    pass
+
+
+class _BodyFacts(cst.CSTVisitor):
+    """Names bound inside the loop body and containers emptied there."""
+
+    def __init__(self) -> None:
+        self.bound: set[str] = set()
+        self.emptied: set[str] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.bound.update(target_names(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.bound.update(target_names(node.target))
+
+    def visit_For(self, node: cst.For) -> None:
+        self.bound.update(target_names(node.target))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in EMPTYING_METHODS:
+            root = root_name(func.value)
+            if root:
+                self.emptied.add(root)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        root = root_name(node.target)
+        if root:
+            self.emptied.add(root)
+
+
+class _Analyzer:
+    def __init__(self, loop: cst.For) -> None:
+        self.loop = loop
+        facts = _BodyFacts()
+        loop.body.visit(facts)
+        self.local = facts.bound
+        self.emptied = facts.emptied
+        self.elements = self._element_names(loop.target)
+        self._derive(loop.body)
+
+    @staticmethod
+    def _element_names(target: cst.BaseExpression) -> set[str]:
+        # `for name, tensor in s`: only the tensor is worth keeping track of;
+        # keeping names (`loaded.add(name)`) holds no weights.
+        if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+            return set(target_names(target.elements[1].value))
+        return {n for n in target_names(target) if n != "_"}
+
+    def _derive(self, body: cst.CSTNode) -> None:
+        """Names assigned from an expression over an element are elements too."""
+
+        analyzer = self
+
+        class Deriver(cst.CSTVisitor):
+            def visit_Assign(self, node: cst.Assign) -> None:
+                if names_in(node.value) & analyzer.elements:
+                    for t in node.targets:
+                        analyzer.elements.update(target_names(t.target))
+
+        for _ in range(3):  # chains like a = f(w); b = g(a) settle quickly
+            body.visit(Deriver())
+
+    def _mentions_element(self, node: cst.CSTNode) -> bool:
+        return bool(names_in(node) & self.elements)
+
+    def _outlives(self, container: cst.BaseExpression) -> str | None:
+        root = root_name(container)
+        if root is None or root in self.local or root in self.emptied:
+            return None
+        return root
+
+    # -- one simple statement --------------------------------------------------
+    def _small(self, stmt: cst.BaseSmallStatement) -> Path:
+        if isinstance(stmt, cst.Continue):
+            return Path(exit=Exit.CONTINUE)
+        if isinstance(stmt, cst.Break):
+            return Path(exit=Exit.BREAK)
+        if isinstance(stmt, cst.Return):
+            return Path(exit=Exit.RETURN)
+        if isinstance(stmt, cst.Raise):
+            return Path(exit=Exit.RAISE)
+        keep = self._keep(stmt)
+        if keep is not None:
+            return Path(keeps=(keep,))
+        yields = _contains(stmt, cst.Yield)
+        consumes = any(
+            self._mentions_element(call) for call in _calls(stmt)
+        )
+        return Path(yields=yields, consumes=consumes)
+
+    def _keep(self, stmt: cst.BaseSmallStatement) -> cst.CSTNode | None:
+        if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
+            call = stmt.value
+            func = call.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value in KEEP_METHODS
+                and any(self._mentions_element(a.value) for a in call.args)
+                and self._outlives(func.value)
+            ):
+                return stmt
+        if isinstance(stmt, cst.Assign) and self._mentions_element(stmt.value):
+            for t in stmt.targets:
+                if isinstance(t.target, cst.Subscript) and self._outlives(t.target.value):
+                    return stmt
+        return None
+
+    # -- statements and blocks -------------------------------------------------
+    def block(self, stmts: Sequence[cst.BaseStatement]) -> list[Path]:
+        paths = [Path()]
+        for stmt in stmts:
+            alternatives = self.statement(stmt)
+            nxt: list[Path] = []
+            for p in paths:
+                if p.exit is not Exit.FALL:
+                    nxt.append(p)
+                else:
+                    nxt.extend(p.then(q) for q in alternatives)
+            if len(nxt) > MAX_PATHS:
+                raise _TooManyPaths
+            paths = nxt
+        return paths
+
+    def _suite(self, suite: cst.BaseSuite) -> list[Path]:
+        if isinstance(suite, cst.SimpleStatementSuite):
+            return self._simple(suite.body)
+        return self.block(suite.body)  # type: ignore[arg-type]
+
+    def _simple(self, body: Sequence[cst.BaseSmallStatement]) -> list[Path]:
+        path = Path()
+        for small in body:
+            path = path.then(self._small(small))
+            if path.exit is not Exit.FALL:
+                break
+        return [path]
+
+    def statement(self, stmt: cst.BaseStatement) -> list[Path]:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            return self._simple(stmt.body)
+        if isinstance(stmt, cst.If):
+            taken = [_not_default(p) for p in self._suite(stmt.body)]
+            return taken + self._orelse(stmt.orelse)
+        if isinstance(stmt, (cst.For, cst.While)):
+            # One pass of an inner loop; its break/continue stay inside it.
+            inner = [_not_default(_fall(p)) for p in self._suite(stmt.body)]
+            return inner + self._orelse(stmt.orelse)
+        if isinstance(stmt, cst.With):
+            return self._suite(stmt.body)
+        if isinstance(stmt, cst.Try):
+            body = self._suite(stmt.body)
+            handlers = [_not_default(p) for h in stmt.handlers for p in self._suite(h.body)]
+            paths = body + handlers
+            if stmt.finalbody is not None:
+                fin = self._suite(stmt.finalbody.body)
+                paths = [p.then(q) for p in paths for q in fin]
+            return paths
+        if isinstance(stmt, cst.Match):
+            return [_not_default(p) for case in stmt.cases for p in self._suite(case.body)]
+        return [Path()]  # def, class: nothing runs per element
+
+    def _orelse(self, orelse: cst.If | cst.Else | None) -> list[Path]:
+        if orelse is None:
+            return [Path()]
+        if isinstance(orelse, cst.If):
+            return self.statement(orelse)
+        return self._suite(orelse.body)
+
+
+def _not_default(p: Path) -> Path:
+    return Path(p.keeps, p.yields, p.consumes, p.exit, False)
+
+
+def _fall(p: Path) -> Path:
+    if p.exit in (Exit.BREAK, Exit.CONTINUE):
+        return Path(p.keeps, p.yields, p.consumes, Exit.FALL, p.default)
+    return p
+
+
+def _contains(node: cst.CSTNode, kind: type[cst.CSTNode]) -> bool:
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            nonlocal found
+            if isinstance(n, kind):
+                found = True
+            return not found
+
+    node.visit(Finder())
+    return found
+
+
+def _calls(node: cst.CSTNode) -> list[cst.Call]:
+    calls: list[cst.Call] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            calls.append(n)
+
+    node.visit(Finder())
+    return calls
+
+
+def find_drain(loop: cst.For) -> Drain | None:
+    """The containers a loop drains its iterable into, or None."""
+    analyzer = _Analyzer(loop)
+    if not analyzer.elements:
+        return None
+    try:
+        paths = analyzer.block(loop.body.body)  # type: ignore[arg-type]
+    except _TooManyPaths:
+        return None
+    iteration = [p for p in paths if p.exit not in (Exit.RETURN, Exit.RAISE)]
+    if any(p.yields for p in iteration):
+        return None  # a generator buffering a subset: the acceptable shape
+    default = [p for p in iteration if p.default]
+    if not default or any(p.outcome() is not Outcome.KEEP for p in default):
+        return None
+    sites = [k for p in iteration for k in p.keeps]
+    containers: list[str] = []
+    for site in sites:
+        name = _container_of(site)
+        if name and name not in containers:
+            containers.append(name)
+    return Drain(tuple(containers), default[0].keeps[0], tuple(iteration))
+
+
+def _container_of(stmt: cst.CSTNode) -> str | None:
+    if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
+        func = stmt.value.func
+        if isinstance(func, cst.Attribute):
+            return root_name(func.value)
+    if isinstance(stmt, cst.Assign):
+        for t in stmt.targets:
+            if isinstance(t.target, cst.Subscript):
+                return root_name(t.target.value)
+    return None

@@ -1,0 +1,320 @@
+"""Stage 4: follow weight streams through one function.
+
+A `FunctionWalker` visits a function body in source order, keeping an
+environment from local names to the weight-carrying value they hold.  A binding
+takes effect when its statement is left, so `weights = [f(w) for w in weights]`
+reads the stream on the right and rebinds the name to a list on the left;
+rebinding a name to anything else ends its stream.  Wherever a weight-carrying
+value meets a construct a rule may care about, the walker records an `Event`
+with the ancestor chain; the rules decide what the event means.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from eagerlint import streams
+from eagerlint.cst_util import callee_name, last_part, target_names
+from eagerlint.model import AnalysisOptions, FlowStep, Position
+
+
+class ValueKind(enum.Enum):
+    STREAM = "stream"  # lazy: iterating it pulls weights one by one
+    MATERIALIZED = "materialized"  # a container already holding streamed weights
+
+
+@dataclass(frozen=True)
+class WeightValue:
+    kind: ValueKind
+    steps: tuple[FlowStep, ...]
+    # (id of the function, parameter name) this value entered through, if any.
+    seed: tuple[int, str] | None = None
+    # Materialized by a same-module helper that drains (a partition of the stream).
+    drained_by_helper: bool = False
+
+    def then(
+        self, step: FlowStep, kind: ValueKind | None = None, *, by_helper: bool = False
+    ) -> WeightValue:
+        return WeightValue(kind or self.kind, (*self.steps, step), self.seed, by_helper)
+
+
+class EventKind(enum.Enum):
+    COMPREHENSION = "comprehension"  # [.. for .. in S], {..}, {k: v ..}
+    COLLECTION_CALL = "collection call"  # list(S), tuple(S), sorted(S), ...
+    STAR_UNPACK = "star unpack"  # [*S], (*S,), {*S}
+    FOR_LOOP = "for loop"  # for .. in S:
+    CALL_ARG = "call argument"  # f(.., S, ..)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    node: cst.CSTNode
+    operand: cst.BaseExpression
+    value: WeightValue
+    # Ancestors of `node`, outermost first, ending with the enclosing function.
+    stack: tuple[cst.CSTNode, ...]
+    function: cst.FunctionDef
+    cls: cst.ClassDef | None
+
+
+PositionOf = Callable[[cst.CSTNode], CodeRange]
+COLLECTION_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted"})
+
+
+class ModuleView:
+    """What a walker may ask about the module around it (see analysis.py)."""
+
+    filename: str
+    options: AnalysisOptions
+    shadowed_builtins: frozenset[str]
+
+    def position(self, node: cst.CSTNode) -> Position:
+        raise NotImplementedError
+
+    def span(self, node: cst.CSTNode) -> tuple[Position, Position]:
+        raise NotImplementedError
+
+    def code(self, node: cst.CSTNode) -> str:
+        raise NotImplementedError
+
+    def step(self, node: cst.CSTNode, note: str) -> FlowStep:
+        return FlowStep(self.filename, self.position(node), note)
+
+    def resolve_call(
+        self, call: cst.Call, cls: cst.ClassDef | None
+    ) -> tuple[cst.FunctionDef, cst.ClassDef | None] | None:
+        raise NotImplementedError
+
+    def is_lazy_helper(self, func: cst.FunctionDef) -> bool:
+        raise NotImplementedError
+
+    def drains(
+        self, call: cst.Call, cls: cst.ClassDef | None, arg: cst.Arg
+    ) -> tuple[FlowStep, ...] | None:
+        raise NotImplementedError
+
+
+class FunctionWalker(cst.CSTVisitor):
+    def __init__(
+        self,
+        view: ModuleView,
+        function: cst.FunctionDef,
+        cls: cst.ClassDef | None,
+        env: dict[str, WeightValue | None],
+    ) -> None:
+        super().__init__()
+        self.view = view
+        self.function = function
+        self.cls = cls
+        self.env = env
+        self.stack: list[cst.CSTNode] = []
+        self.events: list[Event] = []
+
+    # -- traversal bookkeeping -------------------------------------------------
+    def run(self) -> list[Event]:
+        self.stack.append(self.function)
+        self.function.body.visit(self)
+        return self.events
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.stack.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        self.stack.pop()
+
+    def _emit(
+        self, kind: EventKind, node: cst.CSTNode, operand: cst.BaseExpression, value: WeightValue
+    ) -> None:
+        self.events.append(
+            Event(kind, node, operand, value, tuple(self.stack), self.function, self.cls)
+        )
+
+    def _step(self, node: cst.CSTNode, note: str) -> FlowStep:
+        return self.view.step(node, note)
+
+    # -- values ----------------------------------------------------------------
+    def value_of(self, expr: cst.BaseExpression) -> WeightValue | None:
+        if isinstance(expr, cst.Name):
+            return self.env.get(expr.value)
+        if isinstance(expr, cst.GeneratorExp):
+            inner = self.value_of(expr.for_in.iter)
+            if inner is not None and inner.kind is ValueKind.STREAM:
+                return inner.then(self._step(expr, "lazily transformed by a generator expression"))
+            return None
+        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.DictComp)):
+            inner = self.value_of(expr.for_in.iter)
+            if inner is None:
+                return None
+            return inner.then(self._step(expr, "materialized by a comprehension"), ValueKind.MATERIALIZED)
+        if isinstance(expr, cst.Call):
+            return self._call_value(expr)
+        return None
+
+    def _call_value(self, call: cst.Call) -> WeightValue | None:
+        options = self.view.options
+        if streams.is_producer_call(call, options):
+            return WeightValue(
+                ValueKind.STREAM, (self._step(call, f"stream produced by {callee_name(call)}()"),)
+            )
+        name = last_part(callee_name(call))
+        for operand in streams.lazy_wrapper_operands(call):
+            inner = self.value_of(operand)
+            if inner is not None and inner.kind is ValueKind.STREAM:
+                return inner.then(self._step(call, f"lazily wrapped by {name}()"))
+        args = [a.value for a in call.args]
+        if name in COLLECTION_BUILTINS and args and name not in self.view.shadowed_builtins:
+            inner = self.value_of(args[0])
+            if inner is not None:
+                return inner.then(self._step(call, f"materialized by {name}()"), ValueKind.MATERIALIZED)
+        if streams.is_weights_mapper_apply(call) and args:
+            inner = self.value_of(args[0])
+            if inner is not None and inner.kind is ValueKind.STREAM:
+                return inner.then(self._step(call, "renamed lazily by a WeightsMapper"))
+        resolved = self.view.resolve_call(call, self.cls)
+        if resolved is None:
+            return None
+        helper = resolved[0].name.value
+        for arg in call.args:
+            inner = self.value_of(arg.value)
+            if inner is None:
+                continue
+            if self.view.drains(call, self.cls, arg) is not None:
+                return inner.then(
+                    self._step(call, f"drained into containers by {helper}()"),
+                    ValueKind.MATERIALIZED,
+                    by_helper=True,
+                )
+            if self.view.is_lazy_helper(resolved[0]) and inner.kind is ValueKind.STREAM:
+                return inner.then(self._step(call, f"passed through generator {helper}()"))
+        return None
+
+    # -- bindings (take effect when the statement is left) ---------------------
+    def _bind(self, target: cst.BaseExpression, value: WeightValue | None) -> None:
+        for name in target_names(target):
+            self.env[name] = value
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        value = self.value_of(original_node.value)
+        for t in original_node.targets:
+            self._bind(t.target, value)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        if original_node.value is not None:
+            self._bind(original_node.target, self.value_of(original_node.value))
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        self._bind(original_node.target, None)
+
+    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
+        self._bind(original_node.target, self.value_of(original_node.value))
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._bind(node.name, None)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._bind(node.target, None)
+
+    # -- events ----------------------------------------------------------------
+    def visit_For(self, node: cst.For) -> None:
+        value = self.value_of(node.iter)
+        if value is not None:
+            self._emit(EventKind.FOR_LOOP, node, node.iter, value)
+        self._bind(node.target, None)
+
+    def _comprehension(self, node: cst.ListComp | cst.SetComp | cst.DictComp) -> None:
+        value = self.value_of(node.for_in.iter)
+        if value is not None:
+            self._emit(EventKind.COMPREHENSION, node, node.for_in.iter, value)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._comprehension(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = last_part(callee_name(node))
+        args = [a for a in node.args if a.keyword is None and a.star == ""]
+        if (
+            name in COLLECTION_BUILTINS
+            and isinstance(node.func, cst.Name)
+            and len(node.args) >= 1
+            and args
+            and args[0] is node.args[0]
+        ):
+            value = self.value_of(args[0].value)
+            if value is not None:
+                self._emit(EventKind.COLLECTION_CALL, node, args[0].value, value)
+                return
+        for arg in node.args:
+            if arg.keyword is None and arg.star == "":
+                value = self.value_of(arg.value)
+                if value is not None:
+                    self._emit(EventKind.CALL_ARG, node, arg.value, value)
+
+    def _star(self, node: cst.List | cst.Tuple | cst.Set) -> None:
+        for el in node.elements:
+            if isinstance(el, cst.StarredElement):
+                value = self.value_of(el.value)
+                if value is not None:
+                    self._emit(EventKind.STAR_UNPACK, node, el.value, value)
+
+    def visit_List(self, node: cst.List) -> None:
+        self._star(node)
+
+    def visit_Tuple(self, node: cst.Tuple) -> None:
+        self._star(node)
+
+    def visit_Set(self, node: cst.Set) -> None:
+        self._star(node)
+
+    # -- nested scopes -----------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        # A nested function sees the enclosing streams as closure variables,
+        # minus the names its own parameters shadow.
+        env = dict(self.env)
+        for param in streams.all_params(node):
+            env[param.name.value] = None
+        params = {p.name.value: p for p in streams.all_params(node)}
+        for name, kind in streams.source_params(node, is_method=False).items():
+            env[name] = WeightValue(
+                ValueKind.STREAM,
+                (self._step(params[name], f"{kind.value} `{name}` of {node.name.value}()"),),
+                (id(node), name),
+            )
+        inner = FunctionWalker(self.view, node, self.cls, env)
+        inner.stack = self.stack[:-1]  # `node` itself is pushed again by run()
+        self.events.extend(inner.run())
+        self._bind(node.name, None)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._bind(node.name, None)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def walk_function(
+    view: ModuleView,
+    function: cst.FunctionDef,
+    cls: cst.ClassDef | None,
+    seeds: dict[str, WeightValue],
+    outer: Sequence[cst.CSTNode] = (),
+) -> list[Event]:
+    env: dict[str, WeightValue | None] = dict(seeds)
+    walker = FunctionWalker(view, function, cls, env)
+    walker.stack.extend(outer)
+    return walker.run()

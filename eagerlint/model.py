@@ -1,0 +1,116 @@
+"""The records that cross stage boundaries.
+
+Every stage hands the next one frozen values from this module, never a live CST
+node: a position is a (row, column) pair, an edit is a byte-free text replacement
+between two positions, and a finding carries everything the reporters and the
+rewriter need.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """1-based row, 1-based column (ruff's JSON convention)."""
+
+    row: int
+    column: int
+
+
+class Applicability(enum.Enum):
+    """How far a fix may be trusted (ruff's three levels)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+
+class SourceKind(enum.Enum):
+    """Why a value is a weight stream."""
+
+    LOAD_WEIGHTS_PARAM = "load_weights parameter"
+    ANNOTATED_PARAM = "annotated parameter"
+    PRODUCER_CALL = "producer call"
+    HELPER_PARAM = "helper parameter"
+
+
+@dataclass(frozen=True)
+class Edit:
+    location: Position
+    end_location: Position
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    message: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class FlowStep:
+    filename: str
+    location: Position
+    note: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    message: str
+    filename: str
+    location: Position
+    end_location: Position
+    fix: Fix | None
+    flow: tuple[FlowStep, ...]
+    # Why there is no fix or why it is only unsafe; shown in the report.
+    fix_reason: str = ""
+    # First line of the statement holding the finding (`# noqa` may sit there).
+    statement_row: int = 0
+
+
+class ErrorKind(enum.Enum):
+    READ = "read error"
+    PARSE = "syntax error"
+    INTERNAL = "internal error"
+
+
+@dataclass(frozen=True)
+class FileError:
+    filename: str
+    kind: ErrorKind
+    message: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What checking one file produced; checking never raises past this."""
+
+    filename: str
+    findings: tuple[Finding, ...] = ()
+    error: FileError | None = None
+    # Fixed source text when fixes were requested and at least one applied.
+    fixed_source: str | None = None
+    applied_fixes: int = 0
+    # The encoding the file declared, used to write `fixed_source` back.
+    encoding: str = "utf-8"
+    # Findings suppressed by noqa, for --statistics and tests.
+    suppressed: int = 0
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """The part of the settings the analysis itself reads."""
+
+    # Dotted-name suffixes of calls that produce a weight stream, besides
+    # every `*_weights_iterator(...)`.
+    stream_producers: tuple[str, ...] = ()
+    # Dotted-name suffixes of calls that iterate their argument once, lazily,
+    # besides every `*.load_weights(...)`.
+    lazy_consumers: tuple[str, ...] = ()

@@ -1,0 +1,68 @@
+"""Stage 8b: apply fix edits to text, and write files without ever losing one.
+
+Edits are applied from the end of the file backwards so earlier positions stay
+valid; a fix whose edits overlap an already accepted fix waits for the next
+round (the pipeline re-analyses and tries again, as ruff does).  Identical
+edits shared by two findings are applied once.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from eagerlint.model import Edit, Fix, Position
+
+
+def _offsets(source: str) -> list[int]:
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _offset(starts: list[int], pos: Position) -> int:
+    return starts[pos.row - 1] + pos.column - 1
+
+
+def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, int]:
+    """The rewritten source and the number of fixes applied."""
+    starts = _offsets(source)
+    accepted: list[tuple[int, int, str]] = []
+    applied = 0
+    for fix in sorted(fixes, key=lambda f: min(e.location for e in f.edits)):
+        spans = sorted({(_offset(starts, e.location), _offset(starts, e.end_location), e.content) for e in fix.edits})
+        fresh = [s for s in spans if s not in accepted]
+        if any(_overlaps(s, a) for s in fresh for a in accepted):
+            continue
+        accepted.extend(fresh)
+        applied += 1
+    text = source
+    for start, end, content in sorted(accepted, reverse=True):
+        text = text[:start] + content + text[end:]
+    return text, applied
+
+
+def _overlaps(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    return a[0] < b[1] and b[0] < a[1] or (a[0] == b[0] and a[1] == b[1])
+
+
+def edits_text(edits: tuple[Edit, ...]) -> str:
+    return "; ".join(f"{e.location.row}:{e.location.column} -> {e.content!r}" for e in edits)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one rename, keeping its permissions."""
+    mode = path.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".eagerlint", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""One module per rewrite; each turns a matched node into text edits."""

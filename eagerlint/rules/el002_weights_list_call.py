@@ -1,0 +1,82 @@
+"""## What it does
+Checks for `list`, `tuple`, `set`, `frozenset`, `dict` or `sorted` applied to a
+weight stream, and for star-unpacking one into a literal (`[*weights]`,
+`(*weights,)`, `{*weights}`).
+
+## Why is this bad?
+Each of these pulls every `(name, tensor)` pair out of the stream and keeps it.
+With a loader that returns private copies, the whole checkpoint is resident in
+host RAM at once; peak memory grows by the checkpoint size per worker.
+
+## Example
+```python
+def load_weights(self, weights):
+    weights = list(weights)
+    for name, loaded_weight in weights:
+        self.params[name].copy_(loaded_weight)
+```
+
+## Use instead
+```python
+def load_weights(self, weights):
+    for name, loaded_weight in weights:
+        self.params[name].copy_(loaded_weight)
+```
+
+## Fix safety
+`list(s)`, `tuple(s)`, `[*s]` and `(*s,)` become `s` (`list(<genexp>)` becomes
+the generator expression).  The fix is safe when the result is consumed once,
+in order, by an iterating consumer with nothing in between; unsafe when that
+cannot be proven; absent when the result is reused, indexed, measured,
+returned or stored.  `sorted`, `set`, `frozenset` and `dict` are never
+rewritten: order, deduplication or keyed access would change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from eagerlint.cst_util import callee_name, last_part
+from eagerlint.flow import Event, EventKind, ModuleView, ValueKind
+from eagerlint.rewrites.unwrap import unwrap
+from eagerlint.rules.base import Match
+
+CODE = "EL002"
+NAME = "weights-list-call"
+REWRITABLE = frozenset({"list", "tuple"})
+
+
+def check(event: Event, view: ModuleView) -> Iterator[Match]:
+    if event.kind not in (EventKind.COLLECTION_CALL, EventKind.STAR_UNPACK):
+        return
+    if event.value.kind is not ValueKind.STREAM:
+        return  # copying a container that already exists keeps nothing new
+    node = event.node
+    if isinstance(node, cst.Call):
+        what = last_part(callee_name(node))
+        if what in view.shadowed_builtins:
+            return  # a local `list` is not the builtin
+    else:
+        what = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
+        if len(node.elements) != 1:
+            return  # `[*a, *b]` concatenates several operands: not a plain copy
+    label = f"{what}()" if isinstance(node, cst.Call) else f"star-unpacking into a {what}"
+    flow = (*event.value.steps, view.step(node, f"materialized by {label}"))
+    message = f"`{label}` materializes the whole weight stream"
+    if what not in REWRITABLE or (isinstance(node, cst.Call) and len(node.args) != 1):
+        reason = {
+            "sorted": "sorting changes order",
+            "list": "the call has more than one argument",
+            "tuple": "the call has more than one argument",
+        }.get(what, f"a {what} changes semantics")
+        yield Match(CODE, NAME, message, node, event, flow, no_fix_reason=reason)
+        return
+    operand = event.operand
+    yield Match(
+        CODE, NAME, message, node, event, flow,
+        value_node=node,
+        rewrite=lambda: unwrap(node, operand, view),
+        fix_title=f"Iterate `{view.code(operand).splitlines()[0]}` directly",
+    )

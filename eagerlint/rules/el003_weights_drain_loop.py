@@ -1,0 +1,82 @@
+"""## What it does
+Checks for `for` loops over a weight stream whose body keeps the elements in a
+container that outlives the loop (`append`, `extend`, `insert`, `add`, a
+subscript store), on the path that handles "the rest" of the stream: the final
+`else`, or the code after every `if` that skips or diverts a subset.
+
+A loop that buffers a conditional subset while the rest is yielded or loaded
+in place is not reported (vLLM 0.24.0's `mllama4` generator is the model), nor
+is one whose container is emptied inside the loop (bounded batching), nor one
+that only keeps names.
+
+## Why is this bad?
+Appending every tensor to a list keeps the whole checkpoint alive until the
+list is consumed.  With a loader that returns private copies, peak host memory
+grows by the checkpoint size per worker, exactly as with `list(weights)`.
+
+## Example
+```python
+def load_weights(self, weights):
+    language_model_weights = []
+    other_weights = []
+    for name, weight in weights:
+        if name.startswith("language_model."):
+            language_model_weights.append((name, weight))
+        else:
+            other_weights.append((name, weight))
+    self.language_model.load_weights(language_model_weights)
+    self.load_other(other_weights)
+```
+
+## Use instead
+```python
+def load_weights(self, weights):
+    other_weights = []
+
+    def language_model_weights():
+        for name, weight in weights:
+            if name.startswith("language_model."):
+                yield name, weight
+            else:
+                other_weights.append((name, weight))
+
+    self.language_model.load_weights(language_model_weights())
+    self.load_other(other_weights)
+```
+
+## Fix safety
+No automatic fix in place: which part of the stream to yield and which to
+buffer is a design decision.  When the loop lives in a helper that the caller
+feeds to a lazy consumer, `weights-helper-drain` (EL004) offers the
+partition-drain rewrite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from eagerlint.drain import find_drain
+from eagerlint.flow import Event, EventKind, ModuleView, ValueKind
+from eagerlint.rules.base import Match
+
+CODE = "EL003"
+NAME = "weights-drain-loop"
+
+
+def check(event: Event, view: ModuleView) -> Iterator[Match]:
+    if event.kind is not EventKind.FOR_LOOP:
+        return
+    if event.value.kind is not ValueKind.STREAM:
+        return  # re-looping over an existing list keeps nothing new alive
+    drain = find_drain(event.node)  # type: ignore[arg-type]
+    if drain is None:
+        return
+    kept = ", ".join(f"`{name}`" for name in drain.containers)
+    flow = (*event.value.steps, view.step(drain.keep_site, f"every element kept in {kept}"))
+    yield Match(
+        CODE, NAME,
+        f"Loop keeps every element of the weight stream in {kept}",
+        event.node.iter,  # type: ignore[attr-defined]
+        event, flow,
+        no_fix_reason="the loop must become a generator that yields what it now keeps",
+    )

@@ -1,0 +1,137 @@
+"""Stage 3: where weight streams come from.
+
+A weight stream is the lazy `Iterable[tuple[str, Tensor]]` a loader hands to a
+model.  This module answers three questions about single nodes, without any
+flow: is this parameter a stream, is this call a producer, is this expression a
+lazy transformation of an operand.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from eagerlint.cst_util import callee_name, dotted_name, last_part, positional_args
+from eagerlint.model import AnalysisOptions, SourceKind
+
+ITERABLE_TYPES = frozenset({"Iterable", "Iterator", "Generator"})
+# Builtins and itertools functions that return a lazy view of their operands.
+LAZY_WRAPPERS = frozenset(
+    {"map", "filter", "zip", "enumerate", "chain", "from_iterable", "islice", "starmap"}
+)
+PRODUCER_SUFFIX = "_weights_iterator"
+
+
+def _slice_values(node: cst.Subscript) -> list[cst.BaseExpression]:
+    return [
+        el.slice.value for el in node.slice if isinstance(el.slice, cst.Index)
+    ]
+
+
+def _is_tensor_pair(node: cst.BaseExpression) -> bool:
+    """`tuple[str, torch.Tensor]`, `Tuple[str, Tensor]`, in any spelling."""
+    if not isinstance(node, cst.Subscript):
+        return False
+    if last_part(dotted_name(node.value)) not in ("tuple", "Tuple"):
+        return False
+    parts = _slice_values(node)
+    if len(parts) != 2:
+        return False
+    first, second = (last_part(dotted_name(p)) for p in parts)
+    return first == "str" and second == "Tensor"
+
+
+def is_stream_annotation(node: cst.BaseExpression) -> bool:
+    """`Iterable|Iterator|Generator[tuple[str, Tensor], ...]`, also as a string."""
+    if isinstance(node, cst.SimpleString):
+        try:
+            node = cst.parse_expression(node.evaluated_value)  # type: ignore[arg-type]
+        except (cst.ParserSyntaxError, TypeError):
+            return False
+    if not isinstance(node, cst.Subscript):
+        return False
+    if last_part(dotted_name(node.value)) not in ITERABLE_TYPES:
+        return False
+    parts = _slice_values(node)
+    return bool(parts) and _is_tensor_pair(parts[0])
+
+
+def is_iterable_annotation(node: cst.BaseExpression | None) -> bool:
+    """Any `Iterable[...]`/`Iterator[...]` (or bare): a parameter promising one lazy pass."""
+    if node is None:
+        return False
+    if isinstance(node, cst.Subscript):
+        node = node.value
+    return last_part(dotted_name(node)) in ("Iterable", "Iterator")
+
+
+def all_params(func: cst.FunctionDef) -> list[cst.Param]:
+    p = func.params
+    return [*p.posonly_params, *p.params, *p.kwonly_params]
+
+
+def positional_params(func: cst.FunctionDef, *, is_method: bool) -> list[cst.Param]:
+    params = [*func.params.posonly_params, *func.params.params]
+    if is_method and not _is_staticmethod(func) and params:
+        params = params[1:]
+    return params
+
+
+def _is_staticmethod(func: cst.FunctionDef) -> bool:
+    return any(
+        last_part(dotted_name(d.decorator)) == "staticmethod" for d in func.decorators
+    )
+
+
+def source_params(
+    func: cst.FunctionDef, *, is_method: bool
+) -> dict[str, SourceKind]:
+    """Parameters of `func` that are weight streams by themselves."""
+    found: dict[str, SourceKind] = {}
+    for param in all_params(func):
+        ann = param.annotation
+        if ann is not None and is_stream_annotation(ann.annotation):
+            found[param.name.value] = SourceKind.ANNOTATED_PARAM
+    if func.name.value == "load_weights" and not found:
+        params = positional_params(func, is_method=is_method)
+        if params:
+            found[params[0].name.value] = SourceKind.LOAD_WEIGHTS_PARAM
+    elif func.name.value == "load_weights":
+        found = {name: SourceKind.LOAD_WEIGHTS_PARAM for name in found}
+    return found
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(name == p or name.endswith("." + p) for p in patterns)
+
+
+def is_producer_call(call: cst.Call, options: AnalysisOptions) -> bool:
+    name = callee_name(call)
+    if name is None:
+        return False
+    return last_part(name).endswith(PRODUCER_SUFFIX) or _matches(
+        name, options.stream_producers
+    )
+
+
+def is_lazy_consumer(call: cst.Call, options: AnalysisOptions) -> bool:
+    name = callee_name(call)
+    if name is None:
+        return False
+    return last_part(name) == "load_weights" or _matches(name, options.lazy_consumers)
+
+
+def lazy_wrapper_operands(call: cst.Call) -> list[cst.BaseExpression]:
+    """Operands that `map/filter/zip/chain/...` turn into a lazy view."""
+    name = last_part(callee_name(call))
+    if name not in LAZY_WRAPPERS:
+        return []
+    return positional_args(call)
+
+
+def is_weights_mapper_apply(call: cst.Call) -> bool:
+    """`self.hf_to_vllm_mapper.apply(weights)`: vLLM's WeightsMapper is lazy."""
+    name = callee_name(call)
+    if name is None or last_part(name) != "apply":
+        return False
+    receiver = last_part(name.rsplit(".", 1)[0]) if "." in name else ""
+    return "mapper" in receiver.lower()
