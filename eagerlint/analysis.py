@@ -14,9 +14,18 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from eagerlint import safety, streams
-from eagerlint.cst_util import dotted_name, is_generator_function, target_names
-from eagerlint.flow import COLLECTION_BUILTINS, Event, ModuleView, ValueKind, WeightValue, walk_function
-from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep, Position
+from eagerlint.cst_util import dotted_name, target_names
+from eagerlint.flow import (
+    COLLECTION_BUILTINS,
+    Event,
+    FunctionWalker,
+    HelperSummary,
+    ModuleView,
+    ValueKind,
+    WeightValue,
+    walk_function,
+)
+from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, Position
 from eagerlint.rules import RULES
 from eagerlint.rules.base import Match
 
@@ -24,34 +33,27 @@ HelperKey = tuple[int, str]
 
 
 class _Index(cst.CSTVisitor):
-    """Top-level functions and classes, and names that shadow collection builtins."""
+    """Top-level functions and classes, and module-level names that shadow collection builtins."""
 
     def __init__(self) -> None:
         self.functions: dict[str, cst.FunctionDef] = {}
         self.classes: dict[str, cst.ClassDef] = {}
         self.units: list[tuple[cst.FunctionDef, cst.ClassDef | None]] = []
         self.shadowed: set[str] = set()
-        self._depth = 0
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self._shadow(node.name.value)
-        if self._depth == 0:
-            self.functions[node.name.value] = node
-            self.units.append((node, None))
-        return True
+        self.functions[node.name.value] = node
+        self.units.append((node, None))
+        return False  # function scopes are checked per function (cst_util.binds_name)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._shadow(node.name.value)
-        if self._depth == 0:
-            self.classes[node.name.value] = node
-            for stmt in node.body.body:
-                if isinstance(stmt, cst.FunctionDef):
-                    self.units.append((stmt, node))
-        self._depth += 1
-        return True
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._depth -= 1
+        self.classes[node.name.value] = node
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef):
+                self.units.append((stmt, node))
+        return False  # a class body's names are not visible inside its methods
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         for name in target_names(node.target):
@@ -83,7 +85,7 @@ class ModuleAnalysis(ModuleView):
         module.visit(index)
         self.index = index
         self.shadowed_builtins = frozenset(index.shadowed)
-        self._summaries: dict[HelperKey, tuple[FlowStep, ...] | None] = {}
+        self._summaries: dict[HelperKey, HelperSummary] = {}
 
     # -- ModuleView ---------------------------------------------------------------
     def position(self, node: cst.CSTNode) -> Position:
@@ -129,20 +131,7 @@ class ModuleAnalysis(ModuleView):
                     return found
         return None
 
-    def is_lazy_helper(self, func: cst.FunctionDef) -> bool:
-        if is_generator_function(func):
-            return True
-        body = func.body.body
-        last = body[-1] if body else None
-        return (
-            isinstance(last, cst.SimpleStatementLine)
-            and isinstance(last.body[0], cst.Return)
-            and isinstance(last.body[0].value, cst.GeneratorExp)
-        )
-
-    def drains(
-        self, call: cst.Call, cls: cst.ClassDef | None, arg: cst.Arg
-    ) -> tuple[FlowStep, ...] | None:
+    def helper_summary(self, call: cst.Call, cls: cst.ClassDef | None, arg: cst.Arg) -> HelperSummary | None:
         resolved = self.resolve_call(call, cls)
         if resolved is None:
             return None
@@ -152,23 +141,22 @@ class ModuleAnalysis(ModuleView):
             return None
         return self._summary(func, owner, param)
 
-    def _summary(
-        self, func: cst.FunctionDef, owner: cst.ClassDef | None, param: cst.Param
-    ) -> tuple[FlowStep, ...] | None:
+    def _summary(self, func: cst.FunctionDef, owner: cst.ClassDef | None, param: cst.Param) -> HelperSummary:
         key = (id(func), param.name.value)
         if key in self._summaries:
             return self._summaries[key]
-        self._summaries[key] = None  # recursion guard: a cycle proves nothing
+        # Recursion guard: while a helper is being summarized, calling it proves nothing.
+        self._summaries[key] = HelperSummary(func.name.value, None, False)
         seed = WeightValue(
             ValueKind.STREAM,
             (self.step(param, f"helper parameter `{param.name.value}` of {func.name.value}()"),),
             key,
         )
-        for match in self._matches(walk_function(self, func, owner, {param.name.value: seed})):
-            if match.event.value.seed == key:
-                self._summaries[key] = match.flow
-                break
-        return self._summaries[key]
+        walker = FunctionWalker(self, func, owner, {param.name.value: seed})
+        drain_flow = next((m.flow for m in self._matches(walker.run()) if m.event.value.seed == key), None)
+        summary = HelperSummary(func.name.value, drain_flow, walker.preserves)
+        self._summaries[key] = summary
+        return summary
 
     # -- orchestration ----------------------------------------------------------------
     def _matches(self, events: list[Event]) -> Iterator[Match]:
@@ -229,7 +217,15 @@ class ModuleAnalysis(ModuleView):
         message = f"{m.message}: {reason}" if shown and reason else m.message
         statement = _statement_of(m.event.stack, m.node)
         return Finding(
-            m.code, m.name, message, self.filename, start, end, fix, m.flow, reason,
+            m.code,
+            m.name,
+            message,
+            self.filename,
+            start,
+            end,
+            fix,
+            m.flow,
+            reason,
             statement_row=self.position(statement).row,
         )
 

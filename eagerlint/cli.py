@@ -28,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser("check", help="check files (the default command)")
-    check.add_argument("paths", nargs="*", type=Path, default=None, help="files or folders (default: .); - reads stdin")
+    check.add_argument(
+        "paths", nargs="*", type=Path, default=None, help="files or folders (default: .); - reads stdin"
+    )
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true", help="also consider unsafe fixes")
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
@@ -39,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--output-format", choices=("full", "concise", "json"), default="full")
     check.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or eagerlint.toml to use")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
-    check.add_argument("--show-flow", action="store_true", help="print each finding's path from source to sink")
-    check.add_argument("--stdin-filename", metavar="NAME", help="the name to report for source read from stdin")
+    check.add_argument(
+        "--show-flow", action="store_true", help="print each finding's path from source to sink"
+    )
+    check.add_argument(
+        "--stdin-filename", metavar="NAME", help="the name to report for source read from stdin"
+    )
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
@@ -140,12 +146,18 @@ def _check(args: argparse.Namespace) -> int:
         for found in discover.discover(paths, settings):
             if isinstance(found, discover.Missing):
                 message = f"{found.path}: No such file or directory (os error 2)"
-                results.append(FileResult(str(found.path), error=FileError(str(found.path), ErrorKind.READ, message)))
+                results.append(
+                    FileResult(str(found.path), error=FileError(str(found.path), ErrorKind.READ, message))
+                )
                 continue
             try:
                 data = found.read_bytes()
             except OSError as exc:
-                results.append(FileResult(str(found), error=FileError(str(found), ErrorKind.READ, exc.strerror or str(exc))))
+                results.append(
+                    FileResult(
+                        str(found), error=FileError(str(found), ErrorKind.READ, exc.strerror or str(exc))
+                    )
+                )
                 continue
             sources[str(found)] = data
             results.append(check_bytes(data, str(found), settings, mode))
@@ -155,7 +167,10 @@ def _check(args: argparse.Namespace) -> int:
     for result in results:
         if result.error is not None:
             err = result.error
-            print(f"eagerlint: error: {report.display_name(err.filename)}: {err.kind.value}: {err.message}", file=sys.stderr)
+            print(
+                f"eagerlint: error: {report.display_name(err.filename)}: {err.kind.value}: {err.message}",
+                file=sys.stderr,
+            )
             if args.debug and err.detail:
                 print(err.detail, file=sys.stderr)
             status = EXIT_ERROR
@@ -169,7 +184,10 @@ def _check(args: argparse.Namespace) -> int:
             out.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
         if not args.quiet and changed:
             fixes = sum(r.applied_fixes for r in changed)
-            print(f"Would fix {fixes} error{'s' if fixes != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}.", file=sys.stderr)
+            print(
+                f"Would fix {fixes} error{_s(fixes)} in {len(changed)} file{_s(len(changed))}.",
+                file=sys.stderr,
+            )
         if changed and status == EXIT_CLEAN and not args.exit_zero:
             status = EXIT_FINDINGS
         return status
@@ -184,7 +202,11 @@ def _check(args: argparse.Namespace) -> int:
     if stdin and args.fix:
         # ruff's convention: with --fix on stdin, the (fixed) source goes to stdout.
         r = results[0]
-        fixed = r.fixed_source if r.fixed_source is not None else sources[r.filename].decode(r.encoding, errors="replace")
+        fixed = (
+            r.fixed_source
+            if r.fixed_source is not None
+            else sources[r.filename].decode(r.encoding, errors="replace")
+        )
         out.write(fixed)
         if findings and status == EXIT_CLEAN and not args.exit_zero:
             status = EXIT_FINDINGS
@@ -202,8 +224,11 @@ def _check(args: argparse.Namespace) -> int:
                 print(report.concise_line(f), file=out)
                 continue
             data = sources.get(f.filename, b"")
-            text = (by_file[f.filename].fixed_source if by_file[f.filename].fixed_source is not None
-                    else data.decode(by_file[f.filename].encoding, errors="replace"))
+            text = (
+                by_file[f.filename].fixed_source
+                if by_file[f.filename].fixed_source is not None
+                else data.decode(by_file[f.filename].encoding, errors="replace")
+            )
             lines = text.splitlines()
             print("\n".join(report.full(f, lines, args.show_flow)), file=out)
     if not args.quiet and args.output_format != "json":
@@ -212,3 +237,7 @@ def _check(args: argparse.Namespace) -> int:
     if (findings or changed) and status == EXIT_CLEAN and not args.exit_zero:
         status = EXIT_FINDINGS
     return status
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"

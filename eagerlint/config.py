@@ -22,14 +22,40 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 ALL_CODES = ("EL001", "EL002", "EL003", "EL004")
 DEFAULT_EXCLUDE = (
-    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d",
-    ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build",
-    "buck-out", "build", "dist", "node_modules", "venv", ".eagerlint_cache",
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "venv",
+    ".eagerlint_cache",
 )
-KNOWN_KEYS = frozenset({
-    "select", "ignore", "per-file-ignores", "exclude", "extend-exclude",
-    "respect-gitignore", "extend-stream-producers", "extend-lazy-consumers",
-})
+KNOWN_KEYS = frozenset(
+    {
+        "select",
+        "ignore",
+        "per-file-ignores",
+        "exclude",
+        "extend-exclude",
+        "respect-gitignore",
+        "extend-stream-producers",
+        "extend-lazy-consumers",
+    }
+)
 
 
 class ConfigError(Exception):
@@ -45,7 +71,7 @@ class Settings:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
-    analysis: AnalysisOptions = AnalysisOptions()
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     warnings: tuple[str, ...] = ()
     source: Path | None = None
 
@@ -138,7 +164,9 @@ def load(path: Path | None, *, explicit: bool = False) -> Settings:
 
 def from_table(table: dict[str, Any], path: Path) -> Settings:
     warnings = tuple(
-        f"{path}: unknown key `{key}` in [tool.eagerlint] (ignored)" for key in sorted(table) if key not in KNOWN_KEYS
+        f"{path}: unknown key `{key}` in [tool.eagerlint] (ignored)"
+        for key in sorted(table)
+        if key not in KNOWN_KEYS
     )
     settings = Settings(root=path.parent, warnings=warnings, source=path)
     if "select" in table:
@@ -151,7 +179,9 @@ def from_table(table: dict[str, Any], path: Path) -> Settings:
             raise ConfigError("`per-file-ignores` must be a table of glob = [codes]")
         settings = replace(
             settings,
-            per_file_ignores=tuple((glob, _selectors(f"per-file-ignores.{glob}", codes)) for glob, codes in pfi.items()),
+            per_file_ignores=tuple(
+                (glob, _selectors(f"per-file-ignores.{glob}", codes)) for glob, codes in pfi.items()
+            ),
         )
     if "exclude" in table:
         settings = replace(settings, exclude=_strings("exclude", table["exclude"]))

@@ -52,6 +52,18 @@ def target_names(target: cst.BaseExpression) -> Iterator[str]:
         yield from target_names(target.value)
 
 
+def tensor_names(target: cst.BaseExpression) -> set[str]:
+    """Names in a loop or assignment target that may hold a tensor.
+
+    `for name, tensor in s` and `name, tensor = item[:2]`: by the (name, tensor)
+    convention of weight streams the first slot is the name, and keeping names
+    (`loaded.add(name)`) holds no weights.
+    """
+    if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) >= 2:
+        return {n for el in target.elements[1:] for n in target_names(el.value) if n != "_"}
+    return {n for n in target_names(target) if n != "_"}
+
+
 class _NameCollector(cst.CSTVisitor):
     def __init__(self) -> None:
         self.names: set[str] = set()
@@ -99,3 +111,35 @@ class _YieldFinder(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
+
+
+class _Binder(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.found |= self.name in set(target_names(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.found |= self.name in set(target_names(node.target))
+
+    def visit_For(self, node: cst.For) -> None:
+        self.found |= self.name in set(target_names(node.target))
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.found |= node.name.value == self.name
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        bound = node.asname.name if node.asname else node.name
+        self.found |= isinstance(bound, cst.Name) and bound.value == self.name
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.found |= node.name.value == self.name
+
+
+def binds_name(func: cst.FunctionDef, name: str) -> bool:
+    """Whether `name` is a parameter of `func` or bound anywhere inside it."""
+    binder = _Binder(name)
+    func.visit(binder)
+    return binder.found

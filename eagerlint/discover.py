@@ -33,7 +33,9 @@ def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
 def _gitignore(directory: Path) -> pathspec.PathSpec | None:
     path = directory / ".gitignore"
     try:
-        return pathspec.GitIgnoreSpec.from_lines(path.read_text(encoding="utf-8", errors="replace").splitlines())
+        return pathspec.GitIgnoreSpec.from_lines(
+            path.read_text(encoding="utf-8", errors="replace").splitlines()
+        )
     except OSError:
         return None
 
@@ -64,8 +66,13 @@ def discover(paths: list[Path], settings: Settings) -> Iterator[Path | Missing]:
                 yield found
 
 
-def _excluded(path: Path, is_dir: bool, root: Path, excludes: pathspec.PathSpec,
-              ignores: list[tuple[Path, pathspec.PathSpec]]) -> bool:
+def _excluded(
+    path: Path,
+    is_dir: bool,
+    root: Path,
+    excludes: pathspec.PathSpec,
+    ignores: list[tuple[Path, pathspec.PathSpec]],
+) -> bool:
     suffix = "/" if is_dir else ""
     absolute = path.resolve()
     rel = _relative(absolute, root)
@@ -90,8 +97,13 @@ def _walk(top: Path, root: Path, excludes: pathspec.PathSpec, gitignore: bool) -
     yield from _walk_dir(top, root, excludes, gitignore, ignores)
 
 
-def _walk_dir(directory: Path, root: Path, excludes: pathspec.PathSpec, gitignore: bool,
-              ignores: list[tuple[Path, pathspec.PathSpec]]) -> Iterator[Path]:
+def _walk_dir(
+    directory: Path,
+    root: Path,
+    excludes: pathspec.PathSpec,
+    gitignore: bool,
+    ignores: list[tuple[Path, pathspec.PathSpec]],
+) -> Iterator[Path]:
     if gitignore:
         spec = _gitignore(directory)
         if spec is not None:

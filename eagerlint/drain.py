@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from eagerlint.cst_util import names_in, root_name, target_names
+from eagerlint.cst_util import names_in, root_name, target_names, tensor_names
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
 EMPTYING_METHODS = frozenset({"clear", "pop", "popleft", "popitem"})
@@ -115,11 +115,7 @@ class _Analyzer:
 
     @staticmethod
     def _element_names(target: cst.BaseExpression) -> set[str]:
-        # `for name, tensor in s`: only the tensor is worth keeping track of;
-        # keeping names (`loaded.add(name)`) holds no weights.
-        if isinstance(target, cst.Tuple) and len(target.elements) == 2:
-            return set(target_names(target.elements[1].value))
-        return {n for n in target_names(target) if n != "_"}
+        return tensor_names(target)
 
     def _derive(self, body: cst.CSTNode) -> None:
         """Names assigned from an expression over an element are elements too."""
@@ -130,7 +126,7 @@ class _Analyzer:
             def visit_Assign(self, node: cst.Assign) -> None:
                 if names_in(node.value) & analyzer.elements:
                     for t in node.targets:
-                        analyzer.elements.update(target_names(t.target))
+                        analyzer.elements.update(tensor_names(t.target))
 
         for _ in range(3):  # chains like a = f(w); b = g(a) settle quickly
             body.visit(Deriver())
@@ -158,9 +154,7 @@ class _Analyzer:
         if keep is not None:
             return Path(keeps=(keep,))
         yields = _contains(stmt, cst.Yield)
-        consumes = any(
-            self._mentions_element(call) for call in _calls(stmt)
-        )
+        consumes = any(self._mentions_element(call) for call in _calls(stmt))
         return Path(yields=yields, consumes=consumes)
 
     def _keep(self, stmt: cst.BaseSmallStatement) -> cst.CSTNode | None:

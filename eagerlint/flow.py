@@ -19,7 +19,7 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from eagerlint import streams
-from eagerlint.cst_util import callee_name, last_part, target_names
+from eagerlint.cst_util import callee_name, last_part, names_in, target_names, tensor_names
 from eagerlint.model import AnalysisOptions, FlowStep, Position
 
 
@@ -37,9 +37,7 @@ class WeightValue:
     # Materialized by a same-module helper that drains (a partition of the stream).
     drained_by_helper: bool = False
 
-    def then(
-        self, step: FlowStep, kind: ValueKind | None = None, *, by_helper: bool = False
-    ) -> WeightValue:
+    def then(self, step: FlowStep, kind: ValueKind | None = None, *, by_helper: bool = False) -> WeightValue:
         return WeightValue(kind or self.kind, (*self.steps, step), self.seed, by_helper)
 
 
@@ -91,13 +89,24 @@ class ModuleView:
     ) -> tuple[cst.FunctionDef, cst.ClassDef | None] | None:
         raise NotImplementedError
 
-    def is_lazy_helper(self, func: cst.FunctionDef) -> bool:
+    def helper_summary(self, call: cst.Call, cls: cst.ClassDef | None, arg: cst.Arg) -> HelperSummary | None:
+        """What the same-module function called by `call` does with `arg`'s parameter."""
         raise NotImplementedError
 
-    def drains(
-        self, call: cst.Call, cls: cst.ClassDef | None, arg: cst.Arg
-    ) -> tuple[FlowStep, ...] | None:
-        raise NotImplementedError
+    def drains(self, call: cst.Call, cls: cst.ClassDef | None, arg: cst.Arg) -> tuple[FlowStep, ...] | None:
+        summary = self.helper_summary(call, cls, arg)
+        return None if summary is None else summary.drain_flow
+
+
+@dataclass(frozen=True)
+class HelperSummary:
+    """What a function does with one parameter when handed a weight stream."""
+
+    name: str
+    # The flow from the parameter to the materialization, when it keeps everything.
+    drain_flow: tuple[FlowStep, ...] | None
+    # A generator or generator-returning function that hands the weights on lazily.
+    preserves: bool
 
 
 class FunctionWalker(cst.CSTVisitor):
@@ -115,6 +124,10 @@ class FunctionWalker(cst.CSTVisitor):
         self.env = env
         self.stack: list[cst.CSTNode] = []
         self.events: list[Event] = []
+        # Loop variables that hold elements of a stream, and whether this
+        # function hands stream elements on lazily (yield / return a stream).
+        self.element_vars: set[str] = set()
+        self.preserves = False
 
     # -- traversal bookkeeping -------------------------------------------------
     def run(self) -> list[Event]:
@@ -133,9 +146,7 @@ class FunctionWalker(cst.CSTVisitor):
     def _emit(
         self, kind: EventKind, node: cst.CSTNode, operand: cst.BaseExpression, value: WeightValue
     ) -> None:
-        self.events.append(
-            Event(kind, node, operand, value, tuple(self.stack), self.function, self.cls)
-        )
+        self.events.append(Event(kind, node, operand, value, tuple(self.stack), self.function, self.cls))
 
     def _step(self, node: cst.CSTNode, note: str) -> FlowStep:
         return self.view.step(node, note)
@@ -178,22 +189,21 @@ class FunctionWalker(cst.CSTVisitor):
             inner = self.value_of(args[0])
             if inner is not None and inner.kind is ValueKind.STREAM:
                 return inner.then(self._step(call, "renamed lazily by a WeightsMapper"))
-        resolved = self.view.resolve_call(call, self.cls)
-        if resolved is None:
-            return None
-        helper = resolved[0].name.value
         for arg in call.args:
             inner = self.value_of(arg.value)
             if inner is None:
                 continue
-            if self.view.drains(call, self.cls, arg) is not None:
+            summary = self.view.helper_summary(call, self.cls, arg)
+            if summary is None:
+                continue
+            if summary.drain_flow is not None:
                 return inner.then(
-                    self._step(call, f"drained into containers by {helper}()"),
+                    self._step(call, f"drained into containers by {summary.name}()"),
                     ValueKind.MATERIALIZED,
                     by_helper=True,
                 )
-            if self.view.is_lazy_helper(resolved[0]) and inner.kind is ValueKind.STREAM:
-                return inner.then(self._step(call, f"passed through generator {helper}()"))
+            if summary.preserves and inner.kind is ValueKind.STREAM:
+                return inner.then(self._step(call, f"passed through generator {summary.name}()"))
         return None
 
     # -- bindings (take effect when the statement is left) ---------------------
@@ -228,6 +238,20 @@ class FunctionWalker(cst.CSTVisitor):
         if value is not None:
             self._emit(EventKind.FOR_LOOP, node, node.iter, value)
         self._bind(node.target, None)
+        if value is not None and value.kind is ValueKind.STREAM:
+            self.element_vars |= tensor_names(node.target)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if isinstance(node.value, cst.From):
+            value = self.value_of(node.value.item)
+            self.preserves |= value is not None and value.kind is ValueKind.STREAM
+        elif node.value is not None:
+            self.preserves |= bool(names_in(node.value) & self.element_vars)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            value = self.value_of(node.value)
+            self.preserves |= value is not None and value.kind is ValueKind.STREAM
 
     def _comprehension(self, node: cst.ListComp | cst.SetComp | cst.DictComp) -> None:
         value = self.value_of(node.for_in.iter)

@@ -51,11 +51,15 @@ def check_bytes(data: bytes, filename: str, settings: Settings, mode: FixMode = 
     except parse.ParseError as exc:
         return FileResult(filename, error=FileError(filename, ErrorKind.PARSE, str(exc)))
     except RecursionError:
-        return FileResult(filename, error=FileError(filename, ErrorKind.INTERNAL, "nesting too deep to analyse"))
+        return FileResult(
+            filename, error=FileError(filename, ErrorKind.INTERNAL, "nesting too deep to analyse")
+        )
     except Exception as exc:  # one file must never sink the run
         return FileResult(
             filename,
-            error=FileError(filename, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", traceback.format_exc()),
+            error=FileError(
+                filename, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+            ),
         )
 
 
@@ -83,6 +87,10 @@ def _check(data: bytes, filename: str, settings: Settings, mode: FixMode) -> Fil
     if applied_total == 0:
         return FileResult(filename, tuple(findings), suppressed=silenced)
     return FileResult(
-        filename, tuple(findings), fixed_source=module.code, applied_fixes=applied_total,
-        suppressed=silenced, encoding=original.encoding,
+        filename,
+        tuple(findings),
+        fixed_source=module.code,
+        applied_fixes=applied_total,
+        suppressed=silenced,
+        encoding=original.encoding,
     )

@@ -27,7 +27,9 @@ def _marker(f: Finding) -> str:
 
 
 def concise_line(f: Finding) -> str:
-    return f"{display_name(f.filename)}:{f.location.row}:{f.location.column}: {f.code} {_marker(f)}{f.message}"
+    return (
+        f"{display_name(f.filename)}:{f.location.row}:{f.location.column}: {f.code} {_marker(f)}{f.message}"
+    )
 
 
 def _frame(f: Finding, lines: Sequence[str]) -> list[str]:
@@ -92,7 +94,12 @@ def as_json(f: Finding) -> dict[str, Any]:
         "fix": fix,
         "noqa_row": f.statement_row or f.location.row,
         "flow": [
-            {"filename": display_name(s.filename), "row": s.location.row, "column": s.location.column, "note": s.note}
+            {
+                "filename": display_name(s.filename),
+                "row": s.location.row,
+                "column": s.location.column,
+                "note": s.note,
+            }
             for s in f.flow
         ],
         "url": None,
@@ -113,7 +120,9 @@ def statistics(findings: Sequence[Finding]) -> list[str]:
     ]
 
 
-def summary(results: Sequence[FileResult], findings: Sequence[Finding], fixing: bool, unsafe: bool) -> list[str]:
+def summary(
+    results: Sequence[FileResult], findings: Sequence[Finding], fixing: bool, unsafe: bool
+) -> list[str]:
     fixed = sum(r.applied_fixes for r in results)
     if not findings and not fixed:
         return ["All checks passed!"]
@@ -127,5 +136,7 @@ def summary(results: Sequence[FileResult], findings: Sequence[Finding], fixing: 
     if safe and not fixing:
         lines.append(f"[*] {safe} fixable with the `--fix` option.")
     if hidden and not unsafe:
-        lines.append(f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option.")
+        lines.append(
+            f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with `--unsafe-fixes`."
+        )
     return lines

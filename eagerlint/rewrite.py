@@ -32,7 +32,9 @@ def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, int]:
     accepted: list[tuple[int, int, str]] = []
     applied = 0
     for fix in sorted(fixes, key=lambda f: min(e.location for e in f.edits)):
-        spans = sorted({(_offset(starts, e.location), _offset(starts, e.end_location), e.content) for e in fix.edits})
+        spans = sorted(
+            {(_offset(starts, e.location), _offset(starts, e.end_location), e.content) for e in fix.edits}
+        )
         fresh = [s for s in spans if s not in accepted]
         if any(_overlaps(s, a) for s in fresh for a in accepted):
             continue
@@ -45,7 +47,7 @@ def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, int]:
 
 
 def _overlaps(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
-    return a[0] < b[1] and b[0] < a[1] or (a[0] == b[0] and a[1] == b[1])
+    return (a[0] < b[1] and b[0] < a[1]) or (a[0] == b[0] and a[1] == b[1])
 
 
 def edits_text(edits: tuple[Edit, ...]) -> str:

@@ -69,9 +69,7 @@ def _consumer(
         return Verdict(None, "the list is returned")
     if isinstance(parent, (cst.If, cst.While, cst.IfExp, cst.BooleanOperation, cst.UnaryOperation)):
         return Verdict(None, "the list is tested for truth")
-    if isinstance(parent, cst.ComparisonTarget) and isinstance(
-        parent.operator, (cst.In, cst.NotIn)
-    ):
+    if isinstance(parent, cst.ComparisonTarget) and isinstance(parent.operator, (cst.In, cst.NotIn)):
         return Verdict(None, "the list is tested for membership")
     return Verdict(None, "the list is used as a value")
 
@@ -86,7 +84,7 @@ def _call_consumer(call: cst.Call, arg: cst.Arg, view: ModuleView) -> Verdict:
     lazy = streams.is_lazy_consumer(call, view.options) or _iterable_param(call, arg, view)
     if not lazy:
         return Verdict(UNSAFE, f"passed to `{name}()`, which may need a list")
-    if arg.star or arg.keyword is not None and not lazy:
+    if arg.star or (arg.keyword is not None and not lazy):
         return Verdict(UNSAFE, f"passed to `{name}()` in an unusual way")
     others = [a.value for a in call.args if a is not arg]
     if any(_has_effects(o) for o in others):
@@ -100,8 +98,10 @@ def _iterable_param(call: cst.Call, arg: cst.Arg, view: ModuleView) -> bool:
         return False
     func, owner = resolved
     param = _param_for(func, owner is not None, call, arg)
-    return param is not None and param.annotation is not None and streams.is_iterable_annotation(
-        param.annotation.annotation
+    return (
+        param is not None
+        and param.annotation is not None
+        and streams.is_iterable_annotation(param.annotation.annotation)
     )
 
 

@@ -22,9 +22,7 @@ PRODUCER_SUFFIX = "_weights_iterator"
 
 
 def _slice_values(node: cst.Subscript) -> list[cst.BaseExpression]:
-    return [
-        el.slice.value for el in node.slice if isinstance(el.slice, cst.Index)
-    ]
+    return [el.slice.value for el in node.slice if isinstance(el.slice, cst.Index)]
 
 
 def _is_tensor_pair(node: cst.BaseExpression) -> bool:
@@ -71,20 +69,19 @@ def all_params(func: cst.FunctionDef) -> list[cst.Param]:
 
 def positional_params(func: cst.FunctionDef, *, is_method: bool) -> list[cst.Param]:
     params = [*func.params.posonly_params, *func.params.params]
-    if is_method and not _is_staticmethod(func) and params:
+    bound = is_method and not _is_staticmethod(func)
+    # A method written outside its class (a mixin body, a doc example) still
+    # names its receiver `self` or `cls`.
+    if params and (bound or params[0].name.value in ("self", "cls")):
         params = params[1:]
     return params
 
 
 def _is_staticmethod(func: cst.FunctionDef) -> bool:
-    return any(
-        last_part(dotted_name(d.decorator)) == "staticmethod" for d in func.decorators
-    )
+    return any(last_part(dotted_name(d.decorator)) == "staticmethod" for d in func.decorators)
 
 
-def source_params(
-    func: cst.FunctionDef, *, is_method: bool
-) -> dict[str, SourceKind]:
+def source_params(func: cst.FunctionDef, *, is_method: bool) -> dict[str, SourceKind]:
     """Parameters of `func` that are weight streams by themselves."""
     found: dict[str, SourceKind] = {}
     for param in all_params(func):
@@ -96,7 +93,7 @@ def source_params(
         if params:
             found[params[0].name.value] = SourceKind.LOAD_WEIGHTS_PARAM
     elif func.name.value == "load_weights":
-        found = {name: SourceKind.LOAD_WEIGHTS_PARAM for name in found}
+        found = dict.fromkeys(found, SourceKind.LOAD_WEIGHTS_PARAM)
     return found
 
 
@@ -108,9 +105,7 @@ def is_producer_call(call: cst.Call, options: AnalysisOptions) -> bool:
     name = callee_name(call)
     if name is None:
         return False
-    return last_part(name).endswith(PRODUCER_SUFFIX) or _matches(
-        name, options.stream_producers
-    )
+    return last_part(name).endswith(PRODUCER_SUFFIX) or _matches(name, options.stream_producers)
 
 
 def is_lazy_consumer(call: cst.Call, options: AnalysisOptions) -> bool:

@@ -14,12 +14,7 @@ from eagerlint.model import Edit, Position
 
 
 def _sole_call_argument(node: cst.ListComp, parent: cst.CSTNode | None) -> bool:
-    return (
-        isinstance(parent, cst.Arg)
-        and parent.keyword is None
-        and parent.star == ""
-        and not node.lpar
-    )
+    return isinstance(parent, cst.Arg) and parent.keyword is None and parent.star == "" and not node.lpar
 
 
 def listcomp_to_genexp(
@@ -27,9 +22,7 @@ def listcomp_to_genexp(
 ) -> tuple[Edit, ...]:
     start, end = view.span(node)
     sole = (
-        _sole_call_argument(node, parent)
-        and isinstance(grandparent, cst.Call)
-        and len(grandparent.args) == 1
+        _sole_call_argument(node, parent) and isinstance(grandparent, cst.Call) and len(grandparent.args) == 1
     )
     # An already parenthesized comprehension keeps its parentheses: the
     # brackets simply go.

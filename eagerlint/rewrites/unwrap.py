@@ -1,21 +1,64 @@
 """Rewrite `list(s)`, `tuple(s)`, `[*s]` and `(*s,)` into `s` itself.
 
-The operand's own source text replaces the whole wrapper, so a generator
-expression keeps its comments; a bare generator expression argument
-(`list(e for x in s)`) gets the parentheses it needs to stand alone.
+Comments and layout survive: when the wrapper spans lines or holds a comment,
+or wraps a bare generator expression, only the function name goes and the
+call's own parentheses stay around the operand (`list(e for x in s)` becomes
+`(e for x in s)`).  A statement that would become `s = s` is removed instead,
+keeping any comment it carried on a line of its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from eagerlint.flow import ModuleView
-from eagerlint.model import Edit
+from eagerlint.model import Edit, Position
 
 
-def unwrap(node: cst.CSTNode, operand: cst.BaseExpression, view: ModuleView) -> tuple[Edit, ...]:
+def unwrap(
+    node: cst.CSTNode, operand: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView
+) -> tuple[Edit, ...]:
+    removal = _self_assignment(node, operand, stack, view)
+    if removal is not None:
+        return removal
     start, end = view.span(node)
+    source = view.code(node)
+    keep_parens = isinstance(node, cst.Call) and (
+        "\n" in source or "#" in source or (isinstance(operand, cst.GeneratorExp) and not operand.lpar)
+    )
+    if keep_parens:
+        assert isinstance(node, cst.Call)
+        _, func_end = view.span(node.func)
+        return (Edit(start, func_end, ""),)
     text = view.code(operand)
     if isinstance(operand, cst.GeneratorExp) and not operand.lpar:
         text = f"({text})"
     return (Edit(start, end, text),)
+
+
+def _self_assignment(
+    node: cst.CSTNode, operand: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView
+) -> tuple[Edit, ...] | None:
+    """`weights = list(weights)`: the whole statement goes."""
+    parent, line = stack[-2], stack[-3]
+    if not (
+        isinstance(parent, cst.Assign)
+        and isinstance(line, cst.SimpleStatementLine)
+        and len(line.body) == 1
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0].target, cst.Name)
+        and isinstance(operand, cst.Name)
+        and parent.targets[0].target.value == operand.value
+        and "#" not in view.code(node)
+    ):
+        return None
+    start, _ = view.span(line)
+    comment = line.trailing_whitespace.comment
+    if comment is not None:
+        # Keep the comment where the statement was.
+        comment_start, _ = view.span(comment)
+        return (Edit(start, comment_start, ""),)
+    # Remove the line, from its indentation to its newline.
+    return (Edit(Position(start.row, 1), Position(start.row + 1, 1), ""),)

@@ -52,6 +52,10 @@ from eagerlint.rules.base import Match
 
 CODE = "EL001"
 NAME = "weights-comprehension"
+NO_FIX = {
+    "set": "a set deduplicates; a generator would not",
+    "dict": "a dict gives keyed access; a generator would not",
+}
 
 
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
@@ -65,12 +69,24 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     flow = (*event.value.steps, step)
     message = f"{kind.capitalize()} comprehension materializes the whole weight stream"
     if not isinstance(node, cst.ListComp):
-        yield Match(CODE, NAME, message, node, event, flow,
-                    no_fix_reason=f"a {kind} comprehension deduplicates; a generator would not")
+        yield Match(
+            CODE,
+            NAME,
+            message,
+            node,
+            event,
+            flow,
+            no_fix_reason=NO_FIX[kind],
+        )
         return
     parent, grandparent = event.stack[-2], event.stack[-3]
     yield Match(
-        CODE, NAME, message, node, event, flow,
+        CODE,
+        NAME,
+        message,
+        node,
+        event,
+        flow,
         value_node=node,
         rewrite=lambda: listcomp_to_genexp(node, parent, grandparent, view),
         fix_title="Use a generator expression",

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from eagerlint.cst_util import callee_name, last_part
+from eagerlint.cst_util import binds_name, callee_name, last_part
 from eagerlint.flow import Event, EventKind, ModuleView, ValueKind
 from eagerlint.rewrites.unwrap import unwrap
 from eagerlint.rules.base import Match
@@ -56,7 +56,7 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     node = event.node
     if isinstance(node, cst.Call):
         what = last_part(callee_name(node))
-        if what in view.shadowed_builtins:
+        if what in view.shadowed_builtins or binds_name(event.function, what):
             return  # a local `list` is not the builtin
     else:
         what = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
@@ -75,8 +75,13 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         return
     operand = event.operand
     yield Match(
-        CODE, NAME, message, node, event, flow,
+        CODE,
+        NAME,
+        message,
+        node,
+        event,
+        flow,
         value_node=node,
-        rewrite=lambda: unwrap(node, operand, view),
+        rewrite=lambda: unwrap(node, operand, event.stack, view),
         fix_title=f"Iterate `{view.code(operand).splitlines()[0]}` directly",
     )

@@ -74,9 +74,11 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     kept = ", ".join(f"`{name}`" for name in drain.containers)
     flow = (*event.value.steps, view.step(drain.keep_site, f"every element kept in {kept}"))
     yield Match(
-        CODE, NAME,
+        CODE,
+        NAME,
         f"Loop keeps every element of the weight stream in {kept}",
         event.node.iter,  # type: ignore[attr-defined]
-        event, flow,
+        event,
+        flow,
         no_fix_reason="the loop must become a generator that yields what it now keeps",
     )

@@ -81,13 +81,18 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     helper_flow = view.drains(call, event.cls, arg)
     if helper_flow is None:
         return
-    name = callee_name(call) or "helper"
-    what = "re-buffers weights already drained" if value.kind is ValueKind.MATERIALIZED else "drains the weight stream"
+    name = callee_name(call) or view.code(call.func)
+    what = (
+        "re-buffers weights already drained"
+        if value.kind is ValueKind.MATERIALIZED
+        else "drains the weight stream"
+    )
     yield Match(
-        CODE, NAME,
+        CODE,
+        NAME,
         f"`{name}()` {what} into containers",
-        call, event,
+        call,
+        event,
         (*value.steps, view.step(call, f"passed to {name}()"), *helper_flow),
         no_fix_reason="the helper keeps every element; it must yield the part the caller streams",
     )
-

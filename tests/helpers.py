@@ -1,0 +1,37 @@
+"""Shared test helpers: run the pipeline on text, read fixture markers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from eagerlint.config import Settings
+from eagerlint.model import FileResult
+from eagerlint.pipeline import FixMode, check_bytes
+
+MARKER = re.compile(r"#\s*(EL\d{3}(?:\s*,\s*EL\d{3})*)\s*$")
+
+
+def run(source: str, mode: FixMode = FixMode.NONE, filename: str = "t.py") -> FileResult:
+    result = check_bytes(source.encode(), filename, Settings(root=Path.cwd()), mode)
+    assert result.error is None, result.error
+    return result
+
+
+def expected_markers(source: str) -> set[tuple[int, str]]:
+    out = set()
+    for row, line in enumerate(source.splitlines(), 1):
+        match = MARKER.search(line)
+        if match:
+            for code in re.split(r"\s*,\s*", match.group(1)):
+                out.add((row, code))
+    return out
+
+
+def reported(result: FileResult) -> set[tuple[int, str]]:
+    return {(f.location.row, f.code) for f in result.findings}
+
+
+def fixed_text(source: str, mode: FixMode = FixMode.SAFE) -> str:
+    result = run(source, mode)
+    return result.fixed_source if result.fixed_source is not None else source

@@ -1,0 +1,206 @@
+"""The command line, through a real subprocess: exit codes, formats, fixing, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LLAMA = '''\
+class CausalLM:
+    def load_weights(self, weights):
+        loader = AutoWeightsLoader(self)
+        weights = [self.permute(name, w) for name, w in weights]
+        return loader.load_weights(weights)
+'''
+CLEAN = "def f(x):\n    return [i for i in x]\n"
+
+
+def eagerlint(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.run(
+        [sys.executable, "-m", "eagerlint", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+        env=env, timeout=120,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "llama.py").write_text(LLAMA)
+    (tmp_path / "pkg" / "clean.py").write_text(CLEAN)
+    return tmp_path
+
+
+def test_findings_exit_1_and_concise_format(project: Path) -> None:
+    r = eagerlint("check", "--output-format", "concise", cwd=project)
+    assert r.returncode == 1, r.stderr
+    assert "pkg/llama.py:4:19: EL001 [*] List comprehension" in r.stdout
+    assert "Found 1 error." in r.stdout
+
+
+def test_clean_tree_exits_0(project: Path) -> None:
+    r = eagerlint("check", "pkg/clean.py", cwd=project)
+    assert r.returncode == 0
+    assert "All checks passed!" in r.stdout
+
+
+def test_bare_form_means_check(project: Path) -> None:
+    r = eagerlint("--output-format", "concise", "pkg", cwd=project)
+    assert r.returncode == 1 and "EL001" in r.stdout
+
+
+def test_exit_zero(project: Path) -> None:
+    assert eagerlint("check", "--exit-zero", cwd=project).returncode == 0
+
+
+def test_json_contract(project: Path) -> None:
+    r = eagerlint("check", "--output-format", "json", cwd=project)
+    data = json.loads(r.stdout)
+    assert len(data) == 1
+    item = data[0]
+    assert {"code", "name", "message", "filename", "location", "end_location", "fix", "flow"} <= set(item)
+    assert item["code"] == "EL001" and item["name"] == "weights-comprehension"
+    assert item["filename"] == "pkg/llama.py"
+    assert item["location"] == {"row": 4, "column": 19}
+    assert item["end_location"] == {"row": 4, "column": 65}
+    assert item["fix"]["applicability"] == "safe"
+    assert item["fix"]["edits"] == [
+        {"content": "(", "location": {"row": 4, "column": 19}, "end_location": {"row": 4, "column": 20}},
+        {"content": ")", "location": {"row": 4, "column": 64}, "end_location": {"row": 4, "column": 65}},
+    ]
+    assert [s["row"] for s in item["flow"]] == [2, 4]
+    assert all(set(s) == {"filename", "row", "column", "note"} for s in item["flow"])
+
+
+def test_diff_writes_nothing(project: Path) -> None:
+    r = eagerlint("check", "--diff", cwd=project)
+    assert r.returncode == 1
+    assert "-        weights = [self.permute(name, w) for name, w in weights]" in r.stdout
+    assert "+        weights = (self.permute(name, w) for name, w in weights)" in r.stdout
+    assert (project / "pkg" / "llama.py").read_text() == LLAMA
+
+
+def test_fix_rewrites_then_second_run_is_clean(project: Path) -> None:
+    r = eagerlint("check", "--fix", cwd=project)
+    assert r.returncode == 1, r.stdout + r.stderr  # a file was rewritten
+    assert "(1 fixed, 0 remaining)" in r.stdout
+    assert "weights = (self.permute(name, w) for name, w in weights)" in (project / "pkg" / "llama.py").read_text()
+    again = eagerlint("check", "--fix", cwd=project)
+    assert again.returncode == 0 and "All checks passed!" in again.stdout
+
+
+def test_fix_keeps_crlf_and_encoding(tmp_path: Path) -> None:
+    source = "# -*- coding: latin-1 -*-\n# caf\xe9\n" + LLAMA
+    path = tmp_path / "m.py"
+    path.write_bytes(source.replace("\n", "\r\n").encode("latin-1"))
+    assert eagerlint("check", "--fix", "m.py", cwd=tmp_path).returncode == 1
+    data = path.read_bytes()
+    assert b"caf\xe9" in data and b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert b"weights = (self.permute" in data
+
+
+def test_stdin(project: Path) -> None:
+    r = eagerlint("check", "-", "--stdin-filename", "x/llama.py", "--output-format", "concise", cwd=project,
+                  stdin=LLAMA)
+    assert r.returncode == 1 and r.stdout.startswith("x/llama.py:4:19: EL001")
+    fixed = eagerlint("check", "-", "--fix", cwd=project, stdin=LLAMA)
+    assert "weights = (self.permute(name, w) for name, w in weights)" in fixed.stdout
+
+
+def test_missing_path_is_an_error_but_others_are_checked(project: Path) -> None:
+    r = eagerlint("check", "nope.py", "pkg", "--output-format", "concise", cwd=project)
+    assert r.returncode == 2
+    assert "nope.py" in r.stderr and "Traceback" not in r.stderr
+    assert "EL001" in r.stdout
+
+
+def test_syntax_error_is_one_line(project: Path) -> None:
+    (project / "pkg" / "broken.py").write_text("def load_weights(self, weights):\n    return [\n")
+    r = eagerlint("check", "pkg", "--output-format", "concise", cwd=project)
+    assert r.returncode == 2
+    errors = [line for line in r.stderr.splitlines() if "broken.py" in line]
+    assert len(errors) == 1 and "syntax error" in errors[0]
+    assert "Traceback" not in r.stderr and "EL001" in r.stdout
+
+
+def test_undecodable_file(project: Path) -> None:
+    (project / "pkg" / "bad.py").write_bytes(b"def load_weights(self, weights):\n    x = '\xff\xfe'\n")
+    r = eagerlint("check", "pkg/bad.py", cwd=project)
+    assert r.returncode == 2 and "bad.py" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unreadable_file(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Root reads every file, so the permission error is simulated in-process.
+    from eagerlint import cli
+
+    real = Path.read_bytes
+
+    def deny(self: Path) -> bytes:
+        if self.name == "llama.py":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    assert cli.main(["check", "pkg"]) == 2
+    err = capsys.readouterr().err
+    assert "pkg/llama.py: read error: Permission denied" in err
+
+
+def test_unknown_option_is_a_usage_error(project: Path) -> None:
+    r = eagerlint("check", "--frobnicate", cwd=project)
+    assert r.returncode == 2 and "unrecognized arguments: --frobnicate" in r.stderr
+
+
+def test_unknown_selector(project: Path) -> None:
+    r = eagerlint("check", "--select", "XX9", cwd=project)
+    assert r.returncode == 2 and "unknown rule selector `XX9`" in r.stderr
+
+
+def test_select_and_ignore(project: Path) -> None:
+    assert eagerlint("check", "--select", "EL002", cwd=project).returncode == 0
+    assert eagerlint("check", "--ignore", "EL001", cwd=project).returncode == 0
+    assert eagerlint("check", "--select", "EL", "--ignore", "EL002", cwd=project).returncode == 1
+
+
+def test_statistics(project: Path) -> None:
+    r = eagerlint("check", "--statistics", cwd=project)
+    assert r.stdout.splitlines()[0] == "1\tEL001\t[*] weights-comprehension"
+
+
+def test_quiet(project: Path) -> None:
+    r = eagerlint("check", "--quiet", "--output-format", "concise", cwd=project)
+    assert r.stdout.strip().splitlines() == ["pkg/llama.py:4:19: EL001 [*] List comprehension materializes the whole weight stream"]
+
+
+def test_show_flow(project: Path) -> None:
+    r = eagerlint("check", "--show-flow", cwd=project)
+    assert "1. pkg/llama.py:2:28: load_weights parameter `weights` of load_weights()" in r.stdout
+
+
+def test_rule_docs(project: Path) -> None:
+    one = eagerlint("rule", "EL003", cwd=project)
+    assert one.returncode == 0 and one.stdout.startswith("# weights-drain-loop (EL003)")
+    assert "## Fix safety" in one.stdout
+    every = eagerlint("rule", "--all", cwd=project)
+    assert all(code in every.stdout for code in ("EL001", "EL002", "EL003", "EL004"))
+    assert eagerlint("rule", "EL999", cwd=project).returncode == 2
+
+
+def test_no_cache_is_accepted(project: Path) -> None:
+    assert eagerlint("check", "--no-cache", cwd=project).returncode == 1
+
+
+def test_unsafe_fixes_only_with_flag(tmp_path: Path) -> None:
+    src = "class M:\n    def load_weights(self, weights):\n        ws = [w for w in weights]\n        self.custom(ws)\n"
+    (tmp_path / "m.py").write_text(src)
+    r = eagerlint("check", "--fix", "m.py", cwd=tmp_path)
+    assert r.returncode == 1 and (tmp_path / "m.py").read_text() == src
+    assert "1 hidden fix can be enabled with `--unsafe-fixes`." in r.stdout
+    eagerlint("check", "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
+    assert "ws = (w for w in weights)" in (tmp_path / "m.py").read_text()

@@ -1,0 +1,122 @@
+"""[tool.eagerlint] settings, discovery with excludes and .gitignore, and noqa."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eagerlint import config, discover
+from eagerlint.config import ConfigError, Settings
+from tests.helpers import run
+
+LLAMA = "class M:\n    def load_weights(self, weights):\n        return self.l.load_weights(list(weights))\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def files(root: Path, settings: Settings) -> list[str]:
+    found = discover.discover([root], settings)
+    return sorted(p.relative_to(root).as_posix() for p in found if isinstance(p, Path))
+
+
+def test_pyproject_settings_and_unknown_key_warning(tmp_path: Path) -> None:
+    pyproject = write(tmp_path / "pyproject.toml", """
+[tool.eagerlint]
+select = ["EL00"]
+ignore = ["EL003"]
+per-file-ignores = { "tests/*" = ["EL002"] }
+extend-stream-producers = ["my_pkg.read_shards"]
+extend-lazy-consumers = ["stream_into"]
+frobnicate = 1
+""")
+    assert config.find_config(tmp_path / "sub" / "dir") == pyproject
+    s = config.load(pyproject)
+    assert s.enabled() == frozenset({"EL001", "EL002", "EL004"})
+    assert "EL002" not in s.codes_for(str(tmp_path / "tests" / "t.py"))
+    assert "EL002" in s.codes_for(str(tmp_path / "src" / "t.py"))
+    assert s.analysis.stream_producers == ("my_pkg.read_shards",)
+    assert s.warnings == (f"{pyproject}: unknown key `frobnicate` in [tool.eagerlint] (ignored)",)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('select = "EL001"\nignore = 3', "`ignore` must be a list of rule codes"),
+        ('select = ["ZZ1"]', "unknown rule selector `ZZ1`"),
+        ('exclude = "x"', "`exclude` must be a list of strings"),
+        ("select = [", "invalid TOML"),
+    ],
+)
+def test_bad_config_values(tmp_path: Path, body: str, message: str) -> None:
+    path = write(tmp_path / "pyproject.toml", f"[tool.eagerlint]\n{body}\n")
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        config.load(path)
+
+
+def test_configured_producer_and_consumer(tmp_path: Path) -> None:
+    path = write(tmp_path / "pyproject.toml", """
+[tool.eagerlint]
+extend-stream-producers = ["read_shards"]
+extend-lazy-consumers = ["stream_into"]
+""")
+    s = config.load(path)
+    from eagerlint.pipeline import FixMode, check_bytes
+
+    src = "def f(files):\n    ws = [w for w in read_shards(files)]\n    stream_into(ws)\n"
+    result = check_bytes(src.encode(), "f.py", s, FixMode.SAFE)
+    assert result.fixed_source == "def f(files):\n    ws = (w for w in read_shards(files))\n    stream_into(ws)\n"
+    default = check_bytes(src.encode(), "f.py", Settings(), FixMode.NONE)
+    assert default.findings == ()
+
+
+def test_exclude_extend_exclude_and_gitignore(tmp_path: Path) -> None:
+    for rel in ("a/keep.py", "a/gen/skip.py", "b/vendored.py", "c/ignored.py", ".venv/x.py", "build/y.py"):
+        write(tmp_path / rel, "x = 1\n")
+    write(tmp_path / ".gitignore", "c/\n")
+    write(tmp_path / "a" / ".gitignore", "gen/\n")
+    s = Settings(root=tmp_path, extend_exclude=("b/vendored.py",))
+    assert files(tmp_path, s) == ["a/keep.py"]
+    no_git = Settings(root=tmp_path, respect_gitignore=False, exclude=())
+    assert files(tmp_path, no_git) == sorted(
+        ["a/keep.py", "a/gen/skip.py", "b/vendored.py", "c/ignored.py", ".venv/x.py", "build/y.py"]
+    )
+
+
+def test_explicit_file_is_checked_even_if_excluded(tmp_path: Path) -> None:
+    target = write(tmp_path / "build" / "y.py", "x = 1\n")
+    assert list(discover.discover([target], Settings(root=tmp_path))) == [target]
+
+
+@pytest.mark.parametrize(
+    ("line", "silenced"),
+    [
+        ("# noqa", True),
+        ("# noqa: EL002", True),
+        ("# noqa:EL001,EL002", True),
+        ("# NOQA: el002", True),
+        ("# noqa: EL001", False),
+        ("# a comment", False),
+    ],
+)
+def test_noqa_on_reported_line(line: str, silenced: bool) -> None:
+    src = LLAMA.replace("(list(weights))", f"(list(weights))  {line}")
+    assert (run(src).findings == ()) is silenced
+
+
+def test_noqa_on_first_line_of_statement() -> None:
+    src = (
+        "class M:\n    def load_weights(self, weights):\n"
+        "        return self.l.load_weights(  # noqa: EL002\n            list(weights)\n        )\n"
+    )
+    assert run(src).findings == ()
+    assert run(src.replace("# noqa: EL002", "")).findings != ()
+
+
+def test_noqa_inside_a_string_does_not_count() -> None:
+    src = LLAMA.replace("(list(weights))", '(list(weights), "# noqa")')
+    assert len(run(src).findings) == 1

@@ -1,0 +1,59 @@
+"""Each rule's fixture carries its own expectations (see tests/fixtures)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from eagerlint.pipeline import FixMode
+from eagerlint.rules import RULES
+from tests.helpers import expected_markers, fixed_text, reported, run
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CODES = [r.CODE for r in RULES]
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_markers_match_findings(code: str) -> None:
+    source = (FIXTURES / f"{code}.py").read_text()
+    expected = expected_markers(source)
+    assert expected, "a fixture without markers tests nothing"
+    found = {(row, c) for row, c in reported(run(source)) if c == code}
+    assert found == {(row, c) for row, c in expected if c == code}
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_no_other_rule_fires_on_fixture(code: str) -> None:
+    source = (FIXTURES / f"{code}.py").read_text()
+    assert reported(run(source)) == expected_markers(source)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_fix_matches_twin(code: str) -> None:
+    source = (FIXTURES / f"{code}.py").read_text()
+    twin = FIXTURES / f"{code}.fixed.py"
+    fixed = fixed_text(source)
+    expected = twin.read_text() if twin.exists() else source
+    assert fixed == expected
+    ast.parse(fixed)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_fix_is_idempotent(code: str) -> None:
+    source = (FIXTURES / f"{code}.py").read_text()
+    once = fixed_text(source, FixMode.UNSAFE)
+    assert fixed_text(once, FixMode.UNSAFE) == once
+    ast.parse(once)
+
+
+def test_every_rule_module_is_registered() -> None:
+    import eagerlint.rules as pkg
+
+    modules = {p.stem for p in Path(pkg.__file__).parent.glob("el[0-9]*.py")}
+    assert modules == {r.__name__.rsplit(".", 1)[-1] for r in RULES}
+
+
+def test_every_rule_has_a_fixture() -> None:
+    assert {p.stem for p in FIXTURES.glob("EL[0-9][0-9][0-9].py")} == set(CODES)
