@@ -1,20 +1,23 @@
-"""Stage 5: run the flow walker and the rules over one parsed module.
+"""Stage 5: run the flow walker and the rules over one module.
 
 `ModuleAnalysis` is the `ModuleView` the walker and the rules ask about the
 module: positions, source text, same-module call resolution and helper
-summaries ("does this helper materialize that parameter?").  It turns rule
-matches into frozen `Finding`s, with fix safety decided by `safety`.
+summaries ("does this helper materialize that parameter?").  It parses only
+the functions it needs (see scan.py): the loaders first, then on demand the
+helpers they pass streams to.  Rule matches become frozen `Finding`s, with fix
+safety decided by `safety`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
-from libcst.metadata import CodeRange
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from eagerlint import safety, streams
-from eagerlint.cst_util import dotted_name, target_names
+from eagerlint.cst_util import dotted_name
 from eagerlint.flow import (
     COLLECTION_BUILTINS,
     Event,
@@ -23,125 +26,156 @@ from eagerlint.flow import (
     ModuleView,
     ValueKind,
     WeightValue,
-    walk_function,
 )
 from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, Position
 from eagerlint.rules import RULES
 from eagerlint.rules.base import Match
+from eagerlint.scan import STREAM_ANNOTATION, Block, Outline
 
 HelperKey = tuple[int, str]
+_SHADOW = re.compile(
+    r"^(?:(?:def|class)\s+(?P<d>\w+)|(?P<a>\w+)\s*(?::[^=\n]*)?=(?!=)|(?:from\s+\S+\s+)?import\s+(?P<i>.*))",
+    re.M,
+)
 
 
-class _Index(cst.CSTVisitor):
-    """Top-level functions and classes, and module-level names that shadow collection builtins."""
+class SnippetError(Exception):
+    """A block the outline found does not parse on its own."""
 
-    def __init__(self) -> None:
-        self.functions: dict[str, cst.FunctionDef] = {}
-        self.classes: dict[str, cst.ClassDef] = {}
-        self.units: list[tuple[cst.FunctionDef, cst.ClassDef | None]] = []
-        self.shadowed: set[str] = set()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self._shadow(node.name.value)
-        self.functions[node.name.value] = node
-        self.units.append((node, None))
-        return False  # function scopes are checked per function (cst_util.binds_name)
+class _Parsed:
+    """One parsed piece of source: a snippet or the whole module."""
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self._shadow(node.name.value)
-        self.classes[node.name.value] = node
-        for stmt in node.body.body:
-            if isinstance(stmt, cst.FunctionDef):
-                self.units.append((stmt, node))
-        return False  # a class body's names are not visible inside its methods
+    def __init__(self, module: cst.Module, row_offset: int) -> None:
+        self.module = module
+        self.row_offset = row_offset
+        self.positions: dict[cst.CSTNode, CodeRange] = dict(
+            MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        )
 
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        for name in target_names(node.target):
-            self._shadow(name)
 
-    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
-        bound = node.asname.name if node.asname else node.name
-        if isinstance(bound, cst.Name):
-            self._shadow(bound.value)
-
-    def _shadow(self, name: str) -> None:
-        if name in COLLECTION_BUILTINS:
-            self.shadowed.add(name)
+def shadowed_builtins(text: str) -> frozenset[str]:
+    """Collection builtins rebound at module level (`list = ...`, `import x as list`)."""
+    found: set[str] = set()
+    for m in _SHADOW.finditer(text):
+        names = {m["d"], m["a"]} | set(re.findall(r"\w+", m["i"] or ""))
+        found |= names & COLLECTION_BUILTINS
+    return frozenset(found)
 
 
 class ModuleAnalysis(ModuleView):
-    def __init__(
-        self,
-        module: cst.Module,
-        positions: dict[cst.CSTNode, CodeRange],
-        filename: str,
-        options: AnalysisOptions,
-    ) -> None:
-        self.module = module
-        self.positions = positions
+    def __init__(self, text: str, outline: Outline, filename: str, options: AnalysisOptions,
+                 *, whole: bool = False) -> None:
+        self.text = text
+        self.outline = outline
         self.filename = filename
         self.options = options
-        index = _Index()
-        module.visit(index)
-        self.index = index
-        self.shadowed_builtins = frozenset(index.shadowed)
+        self.shadowed_builtins = shadowed_builtins(text)
+        self._pieces: list[_Parsed] = []
+        self._functions: dict[int, cst.FunctionDef] = {}  # header line -> node
         self._summaries: dict[HelperKey, HelperSummary] = {}
+        self._whole = whole
+        if whole:
+            self._parse_whole()
+
+    # -- parsing ------------------------------------------------------------------
+    def _parse_whole(self) -> None:
+        piece = _Parsed(cst.parse_module(self.text), 0)
+        self._pieces = [piece]
+
+        class Collect(cst.CSTVisitor):
+            def __init__(self, into: dict[int, cst.FunctionDef]) -> None:
+                self.into = into
+
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                # The `def` keyword's row (decorators come before it).
+                self.into[piece.positions[node.name].start.line - 1] = node
+
+        piece.module.visit(Collect(self._functions))
+
+    def function(self, block: Block) -> cst.FunctionDef | None:
+        found = self._functions.get(block.header)
+        if found is not None or self._whole:
+            # Whole-module mode: a `def` the outline saw inside a string is no function.
+            return found
+        snippet = block.text(self.outline.lines)
+        # An indented method parses as the body of a dummy block; rows shift by one.
+        prefix = "if 1:\n" if block.indent else ""
+        try:
+            module = cst.parse_module(prefix + snippet)
+        except cst.ParserSyntaxError as exc:
+            raise SnippetError(block.name) from exc
+        node = _first_function(module)
+        if node is None or node.name.value != block.name:
+            raise SnippetError(block.name)
+        self._pieces.append(_Parsed(module, block.start - (1 if prefix else 0)))
+        self._functions[block.header] = node
+        return node
+
+    def _range(self, node: cst.CSTNode) -> tuple[CodeRange, int]:
+        for piece in self._pieces:
+            found = piece.positions.get(node)
+            if found is not None:
+                return found, piece.row_offset
+        raise KeyError(node)
 
     # -- ModuleView ---------------------------------------------------------------
     def position(self, node: cst.CSTNode) -> Position:
-        start = self.positions[node].start
-        return Position(start.line, start.column + 1)
+        r, offset = self._range(node)
+        return Position(r.start.line + offset, r.start.column + 1)
 
     def span(self, node: cst.CSTNode) -> tuple[Position, Position]:
-        r = self.positions[node]
-        return Position(r.start.line, r.start.column + 1), Position(r.end.line, r.end.column + 1)
+        r, offset = self._range(node)
+        return (
+            Position(r.start.line + offset, r.start.column + 1),
+            Position(r.end.line + offset, r.end.column + 1),
+        )
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
+        return self._pieces[0].module.code_for_node(node)
 
-    def resolve_call(
-        self, call: cst.Call, cls: cst.ClassDef | None
-    ) -> tuple[cst.FunctionDef, cst.ClassDef | None] | None:
+    def resolve_call(self, call: cst.Call, cls: Block | None) -> tuple[cst.FunctionDef, Block | None] | None:
         func = call.func
         if isinstance(func, cst.Name):
-            found = self.index.functions.get(func.value)
-            return (found, None) if found else None
-        if not isinstance(func, cst.Attribute):
+            block = self.outline.function(func.value)
+            node = self.function(block) if block else None
+            return (node, None) if node else None
+        if not isinstance(func, cst.Attribute) or cls is None:
             return None
         receiver = func.value
-        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and cls is not None:
+        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls"):
             return self._method(cls, func.attr.value, include_self=True)
-        if isinstance(receiver, cst.Call) and dotted_name(receiver.func) == "super" and cls is not None:
+        if isinstance(receiver, cst.Call) and dotted_name(receiver.func) == "super":
             return self._method(cls, func.attr.value, include_self=False)
         return None
 
     def _method(
-        self, cls: cst.ClassDef, name: str, *, include_self: bool, seen: frozenset[str] = frozenset()
-    ) -> tuple[cst.FunctionDef, cst.ClassDef] | None:
+        self, cls: Block, name: str, *, include_self: bool, seen: frozenset[str] = frozenset()
+    ) -> tuple[cst.FunctionDef, Block] | None:
         if include_self:
-            for stmt in cls.body.body:
-                if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
-                    return stmt, cls
+            block = cls.method(name)
+            node = self.function(block) if block is not None else None
+            if node is not None:
+                return node, cls
         for base in cls.bases:
-            base_name = dotted_name(base.value)
-            parent = self.index.classes.get(base_name or "")
-            if parent is not None and base_name not in seen:
-                found = self._method(parent, name, include_self=True, seen=seen | {base_name or ""})
+            parent = self.outline.cls(base)
+            if parent is not None and base not in seen:
+                found = self._method(parent, name, include_self=True, seen=seen | {base})
                 if found:
                     return found
         return None
 
-    def helper_summary(self, call: cst.Call, cls: cst.ClassDef | None, arg: cst.Arg) -> HelperSummary | None:
+    def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
         resolved = self.resolve_call(call, cls)
         if resolved is None:
             return None
         func, owner = resolved
-        param = safety._param_for(func, owner is not None, call, arg)
+        param = safety.param_for(func, owner is not None, call, arg)
         if param is None:
             return None
         return self._summary(func, owner, param)
 
-    def _summary(self, func: cst.FunctionDef, owner: cst.ClassDef | None, param: cst.Param) -> HelperSummary:
+    def _summary(self, func: cst.FunctionDef, owner: Block | None, param: cst.Param) -> HelperSummary:
         key = (id(func), param.name.value)
         if key in self._summaries:
             return self._summaries[key]
@@ -158,15 +192,47 @@ class ModuleAnalysis(ModuleView):
         self._summaries[key] = summary
         return summary
 
-    # -- orchestration ----------------------------------------------------------------
+    # -- orchestration ------------------------------------------------------------------
     def _matches(self, events: list[Event]) -> Iterator[Match]:
         for event in events:
             for rule in RULES:
                 yield from rule.check(event, self)
 
+    def units(self) -> Iterator[tuple[Block, Block | None]]:
+        """The functions that can hold a weight stream, judged from their text.
+
+        A selected function is walked with everything nested in it, except
+        classes, whose methods are units of their own.
+        """
+        producers = ("_weights_iterator", *(p.rsplit(".", 1)[-1] for p in self.options.stream_producers))
+        lines = self.outline.lines
+
+        def selected(block: Block) -> bool:
+            text = block.text(lines)
+            return (
+                block.name == "load_weights"
+                or any(p in text for p in producers)
+                or STREAM_ANNOTATION.search(text) is not None
+            )
+
+        def visit(blocks: list[Block], owner: Block | None) -> Iterator[tuple[Block, Block | None]]:
+            for block in blocks:
+                if block.kind == "class":
+                    yield from visit(block.children, block)
+                elif selected(block):
+                    yield block, owner
+                    yield from visit([c for c in block.children if c.kind == "class"], None)
+                else:
+                    yield from visit(block.children, None)
+
+        yield from visit(self.outline.blocks, None)
+
     def findings(self) -> list[Finding]:
         matches: list[Match] = []
-        for func, cls in self.index.units:
+        for block, owner in self.units():
+            func = self.function(block)
+            if func is None:
+                continue
             params = {p.name.value: p for p in streams.all_params(func)}
             seeds = {
                 name: WeightValue(
@@ -174,9 +240,9 @@ class ModuleAnalysis(ModuleView):
                     (self.step(params[name], f"{kind.value} `{name}` of {func.name.value}()"),),
                     (id(func), name),
                 )
-                for name, kind in streams.source_params(func, is_method=cls is not None).items()
+                for name, kind in streams.source_params(func, is_method=owner is not None).items()
             }
-            matches.extend(self._matches(walk_function(self, func, cls, seeds)))
+            matches.extend(self._matches(FunctionWalker(self, func, owner, seeds).run()))
         helper_targets = self._helper_targets(matches)
         kept = [self._finding(m) for m in matches if m.event.value.seed not in helper_targets]
         return sorted(kept, key=lambda f: (f.location, f.code))
@@ -196,7 +262,7 @@ class ModuleAnalysis(ModuleView):
             func, owner = resolved
             if func.name.value == "load_weights":
                 continue  # an entry point is reported in its own right
-            param = safety._param_for(func, owner is not None, call, arg)
+            param = safety.param_for(func, owner is not None, call, arg)
             if param is not None:
                 targets.add((id(func), param.name.value))
         return targets
@@ -217,17 +283,20 @@ class ModuleAnalysis(ModuleView):
         message = f"{m.message}: {reason}" if shown and reason else m.message
         statement = _statement_of(m.event.stack, m.node)
         return Finding(
-            m.code,
-            m.name,
-            message,
-            self.filename,
-            start,
-            end,
-            fix,
-            m.flow,
-            reason,
+            m.code, m.name, message, self.filename, start, end, fix, m.flow, reason,
             statement_row=self.position(statement).row,
         )
+
+
+def _first_function(module: cst.Module) -> cst.FunctionDef | None:
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            return stmt
+        if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock):
+            inner = stmt.body.body
+            if inner and isinstance(inner[0], cst.FunctionDef):
+                return inner[0]
+    return None
 
 
 def _stack_to(stack: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
@@ -243,3 +312,11 @@ def _statement_of(stack: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> cst.CSTN
         if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             return ancestor
     return node
+
+
+def analyse(text: str, outline: Outline, filename: str, options: AnalysisOptions) -> list[Finding]:
+    """Findings for one module: snippets first, the whole module if a snippet does not parse."""
+    try:
+        return ModuleAnalysis(text, outline, filename, options).findings()
+    except SnippetError:
+        return ModuleAnalysis(text, outline, filename, options, whole=True).findings()

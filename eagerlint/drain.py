@@ -282,6 +282,8 @@ def find_drain(loop: cst.For) -> Drain | None:
     iteration = [p for p in paths if p.exit not in (Exit.RETURN, Exit.RAISE)]
     if any(p.yields for p in iteration):
         return None  # a generator buffering a subset: the acceptable shape
+    if any(p.exit in (Exit.BREAK, Exit.RETURN) for p in paths):
+        return None  # may stop early: a bounded probe, not every element
     default = [p for p in iteration if p.default]
     if not default or any(p.outcome() is not Outcome.KEEP for p in default):
         return None

@@ -21,6 +21,7 @@ from libcst.metadata import CodeRange
 from eagerlint import streams
 from eagerlint.cst_util import callee_name, last_part, names_in, target_names, tensor_names
 from eagerlint.model import AnalysisOptions, FlowStep, Position
+from eagerlint.scan import Block
 
 
 class ValueKind(enum.Enum):
@@ -58,7 +59,7 @@ class Event:
     # Ancestors of `node`, outermost first, ending with the enclosing function.
     stack: tuple[cst.CSTNode, ...]
     function: cst.FunctionDef
-    cls: cst.ClassDef | None
+    cls: Block | None
 
 
 PositionOf = Callable[[cst.CSTNode], CodeRange]
@@ -85,15 +86,15 @@ class ModuleView:
         return FlowStep(self.filename, self.position(node), note)
 
     def resolve_call(
-        self, call: cst.Call, cls: cst.ClassDef | None
-    ) -> tuple[cst.FunctionDef, cst.ClassDef | None] | None:
+        self, call: cst.Call, cls: Block | None
+    ) -> tuple[cst.FunctionDef, Block | None] | None:
         raise NotImplementedError
 
-    def helper_summary(self, call: cst.Call, cls: cst.ClassDef | None, arg: cst.Arg) -> HelperSummary | None:
+    def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
         """What the same-module function called by `call` does with `arg`'s parameter."""
         raise NotImplementedError
 
-    def drains(self, call: cst.Call, cls: cst.ClassDef | None, arg: cst.Arg) -> tuple[FlowStep, ...] | None:
+    def drains(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> tuple[FlowStep, ...] | None:
         summary = self.helper_summary(call, cls, arg)
         return None if summary is None else summary.drain_flow
 
@@ -114,7 +115,7 @@ class FunctionWalker(cst.CSTVisitor):
         self,
         view: ModuleView,
         function: cst.FunctionDef,
-        cls: cst.ClassDef | None,
+        cls: Block | None,
         env: dict[str, WeightValue | None],
     ) -> None:
         super().__init__()
@@ -334,7 +335,7 @@ class FunctionWalker(cst.CSTVisitor):
 def walk_function(
     view: ModuleView,
     function: cst.FunctionDef,
-    cls: cst.ClassDef | None,
+    cls: Block | None,
     seeds: dict[str, WeightValue],
     outer: Sequence[cst.CSTNode] = (),
 ) -> list[Event]:

@@ -1,49 +1,42 @@
-"""Stage 2: decide cheaply whether a file can matter, then parse it.
+"""Stage 2: decide cheaply whether a file can matter, then read its text.
 
-A byte search for the words every rule needs costs microseconds; a libcst
-parse with position metadata costs a sizeable fraction of a second on a large
-file, so it only happens when the bytes say a weight stream may be present.
+A byte search for the words every rule needs costs microseconds; parsing costs
+far more, so a file is decoded and outlined only when its bytes say a weight
+stream may be present.  Parsing itself happens per function (analysis.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+import codecs
+import io
+import tokenize
 
 from eagerlint.model import AnalysisOptions
+from eagerlint.scan import STREAM_ANNOTATION_BYTES
 
 # Every source of a weight stream leaves one of these in the bytes.
-TRIGGERS = (b"load_weights", b"_weights_iterator", b"Tensor]")
-
-
-def triggers(options: AnalysisOptions) -> tuple[bytes, ...]:
-    extra = tuple(p.rsplit(".", 1)[-1].encode() for p in options.stream_producers)
-    return TRIGGERS + extra
-
-
-def may_contain_streams(data: bytes, options: AnalysisOptions) -> bool:
-    return any(t in data for t in triggers(options))
-
-
-@dataclass(frozen=True)
-class Parsed:
-    module: cst.Module
-    positions: dict[cst.CSTNode, CodeRange]
+TRIGGERS = (b"load_weights", b"_weights_iterator")
 
 
 class ParseError(Exception):
-    """The file is not valid Python (message is one line)."""
+    """The file cannot be read as Python (message is one line)."""
 
 
-def parse(data: bytes) -> Parsed:
+def may_contain_streams(data: bytes, options: AnalysisOptions) -> bool:
+    if any(t in data for t in TRIGGERS):
+        return True
+    if any(p.rsplit(".", 1)[-1].encode() in data for p in options.stream_producers):
+        return True
+    return b"Tensor" in data and STREAM_ANNOTATION_BYTES.search(data) is not None
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text and the encoding the file declares (PEP 263, BOM)."""
     try:
-        module = cst.parse_module(data)
-    except cst.ParserSyntaxError as exc:
-        raise ParseError(f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}") from None
-    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        codecs.lookup(encoding)
+        return data.decode(encoding), encoding
+    except (SyntaxError, LookupError) as exc:
         raise ParseError(f"cannot decode: {exc}") from None
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = dict(wrapper.resolve(PositionProvider))
-    return Parsed(module, positions)
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"cannot decode as {exc.encoding}: byte {exc.start}") from None

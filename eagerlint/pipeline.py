@@ -10,13 +10,9 @@ from __future__ import annotations
 import enum
 import traceback
 
-import libcst as cst
-
 from eagerlint import parse, suppress
-from eagerlint.analysis import ModuleAnalysis
 from eagerlint.config import Settings
 from eagerlint.model import Applicability, ErrorKind, FileError, FileResult, Finding
-from eagerlint.rewrite import apply_fixes
 
 MAX_FIX_ROUNDS = 10
 
@@ -34,15 +30,20 @@ class FixMode(enum.Enum):
         return self is FixMode.UNSAFE and applicability is Applicability.UNSAFE
 
 
-def _findings(data: bytes, filename: str, settings: Settings) -> tuple[list[Finding], int, cst.Module | None]:
-    if not parse.may_contain_streams(data, settings.analysis):
-        return [], 0, None
-    parsed = parse.parse(data)
-    analysis = ModuleAnalysis(parsed.module, parsed.positions, filename, settings.analysis)
+def _findings(text: str, filename: str, settings: Settings) -> tuple[list[Finding], int]:
+    # Imported here so that a run whose files all fail the byte prefilter
+    # never pays for importing libcst.
+    import libcst as cst
+
+    from eagerlint.analysis import analyse
+    from eagerlint.scan import outline
+
+    try:
+        found = analyse(text, outline(text), filename, settings.analysis)
+    except cst.ParserSyntaxError as exc:
+        raise parse.ParseError(f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}") from None
     codes = settings.codes_for(filename)
-    found = [f for f in analysis.findings() if f.code in codes]
-    kept, silenced = suppress.apply(found, parsed.module.code)
-    return kept, silenced, parsed.module
+    return suppress.apply([f for f in found if f.code in codes], text)
 
 
 def check_bytes(data: bytes, filename: str, settings: Settings, mode: FixMode = FixMode.NONE) -> FileResult:
@@ -51,46 +52,51 @@ def check_bytes(data: bytes, filename: str, settings: Settings, mode: FixMode = 
     except parse.ParseError as exc:
         return FileResult(filename, error=FileError(filename, ErrorKind.PARSE, str(exc)))
     except RecursionError:
-        return FileResult(
-            filename, error=FileError(filename, ErrorKind.INTERNAL, "nesting too deep to analyse")
-        )
+        error = FileError(filename, ErrorKind.INTERNAL, "nesting too deep to analyse")
+        return FileResult(filename, error=error)
     except Exception as exc:  # one file must never sink the run
-        return FileResult(
-            filename,
-            error=FileError(
-                filename, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", traceback.format_exc()
-            ),
-        )
+        detail = traceback.format_exc()
+        error = FileError(filename, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", detail)
+        return FileResult(filename, error=error)
 
 
 def _check(data: bytes, filename: str, settings: Settings, mode: FixMode) -> FileResult:
-    findings, silenced, module = _findings(data, filename, settings)
-    if mode is FixMode.NONE or module is None:
-        return FileResult(filename, tuple(findings), suppressed=silenced)
-    original = module
-    applied_total = 0
+    if not parse.may_contain_streams(data, settings.analysis):
+        return FileResult(filename)
+    text, encoding = parse.decode(data)
+    findings, silenced = _findings(text, filename, settings)
+    if mode is FixMode.NONE:
+        return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding)
+    from eagerlint.rewrite import apply_fixes
+
+    current, applied_total = text, 0
     for _ in range(MAX_FIX_ROUNDS):
         fixes = [f.fix for f in findings if f.fix is not None and mode.allows(f.fix.applicability)]
         if not fixes:
             break
-        text, applied = apply_fixes(module.code, fixes)
-        if applied == 0 or text == module.code:
+        candidate, applied = apply_fixes(current, fixes)
+        if applied == 0 or candidate == current:
             break
         try:
-            data = text.encode(original.encoding)
-            findings, silenced, new_module = _findings(data, filename, settings)
+            findings, silenced = _findings(candidate, filename, settings)
+            _must_parse(candidate)
         except parse.ParseError as exc:
             # A fix that does not parse is a bug in eagerlint; keep the file intact.
             raise RuntimeError(f"a fix produced invalid code ({exc}); the file was left unchanged") from None
-        module = new_module or cst.parse_module(data)
-        applied_total += applied
+        current, applied_total = candidate, applied_total + applied
     if applied_total == 0:
-        return FileResult(filename, tuple(findings), suppressed=silenced)
+        return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding)
     return FileResult(
-        filename,
-        tuple(findings),
-        fixed_source=module.code,
-        applied_fixes=applied_total,
-        suppressed=silenced,
-        encoding=original.encoding,
+        filename, tuple(findings), fixed_source=current, applied_fixes=applied_total,
+        suppressed=silenced, encoding=encoding,
     )
+
+
+def _must_parse(text: str) -> None:
+    """Every fix is re-parsed in full before anything is written."""
+    import libcst as cst
+
+    try:
+        cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise parse.ParseError(f"line {exc.raw_line}: {exc.message}") from None

@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 
 from eagerlint.model import Edit, Fix, Position
+from eagerlint.scan import split_lines
 
 
 def _offsets(source: str) -> list[int]:
     starts = [0]
-    for line in source.splitlines(keepends=True):
+    for line in split_lines(source):
         starts.append(starts[-1] + len(line))
     return starts
 

@@ -97,7 +97,7 @@ def _iterable_param(call: cst.Call, arg: cst.Arg, view: ModuleView) -> bool:
     if resolved is None:
         return False
     func, owner = resolved
-    param = _param_for(func, owner is not None, call, arg)
+    param = param_for(func, owner is not None, call, arg)
     return (
         param is not None
         and param.annotation is not None
@@ -105,7 +105,7 @@ def _iterable_param(call: cst.Call, arg: cst.Arg, view: ModuleView) -> bool:
     )
 
 
-def _param_for(func: cst.FunctionDef, is_method: bool, call: cst.Call, arg: cst.Arg) -> cst.Param | None:
+def param_for(func: cst.FunctionDef, is_method: bool, call: cst.Call, arg: cst.Arg) -> cst.Param | None:
     if arg.keyword is not None:
         return next((p for p in streams.all_params(func) if p.name.value == arg.keyword.value), None)
     positional = [a for a in call.args if a.keyword is None]

@@ -1,0 +1,38 @@
+# Every target sets up what it needs itself; nothing installed by hand is assumed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CACHE ?= $(HOME)/.cache/eagerlint
+DEMO_VERSION := 0.23.0
+
+.PHONY: demo test lint fixes bench-memory bench-speed findings clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The main job on a real default target: all of vLLM 0.23.0, then the Llama4 fixes as a diff.
+demo: $(STAMP)
+	@src=$$($(PY) bench/vllm_source.py $(DEMO_VERSION)) && cd $$src && \
+	echo "== eagerlint check vllm/  (vLLM $(DEMO_VERSION), $$src)" && \
+	$(CURDIR)/$(VENV)/bin/eagerlint check vllm/ --output-format concise --exit-zero && \
+	echo && echo "== eagerlint check --diff on the two Llama4 files" && \
+	$(CURDIR)/$(VENV)/bin/eagerlint check --diff --exit-zero \
+		vllm/model_executor/models/llama4.py vllm/model_executor/models/mllama4.py
+
+test: $(STAMP)
+	$(PY) bench/vllm_source.py 0.23.0 >/dev/null
+	$(PY) bench/vllm_source.py 0.24.0 >/dev/null
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check eagerlint tests bench
+	$(VENV)/bin/ruff format --check eagerlint tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/eagerlint check eagerlint tests bench
+
+clean:
+	rm -rf $(VENV) .eagerlint_cache .pytest_cache .mypy_cache .ruff_cache .hypothesis

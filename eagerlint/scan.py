@@ -1,0 +1,126 @@
+"""Stage 2a: a cheap outline of a module, so that only what matters is parsed.
+
+libcst parses about ten times slower than CPython's own parser, and position
+metadata for a large module costs more than the parse.  Most of a model file
+is irrelevant to weight streams, so the outline finds `def` and `class` blocks
+by indentation alone (a regex over lines, no tokenizer), and the analysis
+parses just the functions it needs: the loaders, then on demand the helpers
+they call.  A block boundary the outline gets wrong (a string literal whose
+lines start left of the code) makes its snippet fail to parse, and the caller
+falls back to parsing the whole module: the outline may be slow to be right,
+never wrong in what it reports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_HEADER = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
+_DECORATOR = re.compile(r"^[ \t]*@")
+_BASE = re.compile(r"[A-Za-z_][\w.]*")
+STREAM_ANNOTATION = re.compile(
+    r"(?:Iterable|Iterator|Generator)\[\s*(?:tuple|Tuple)\[\s*str\s*,\s*(?:torch\.)?Tensor"
+)
+STREAM_ANNOTATION_BYTES = re.compile(STREAM_ANNOTATION.pattern.encode())
+
+
+@dataclass
+class Block:
+    kind: str  # "def" or "class"
+    name: str
+    indent: int
+    start: int  # 0-based index of the first line (its first decorator)
+    end: int  # 0-based index one past the last line
+    header: int  # 0-based index of the `def`/`class` line
+    children: list[Block] = field(default_factory=list)
+    bases: tuple[str, ...] = ()
+
+    def text(self, lines: list[str]) -> str:
+        return "".join(lines[self.start : self.end])
+
+    def method(self, name: str) -> Block | None:
+        return next((c for c in self.children if c.kind == "def" and c.name == name), None)
+
+
+@dataclass
+class Outline:
+    lines: list[str]
+    blocks: list[Block]  # top-level defs and classes, in order
+
+    def function(self, name: str) -> Block | None:
+        return next((b for b in self.blocks if b.kind == "def" and b.name == name), None)
+
+    def cls(self, name: str) -> Block | None:
+        return next((b for b in self.blocks if b.kind == "class" and b.name == name), None)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split only where Python (and libcst) splits."""
+    return _LINE.findall(text)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _is_code(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def outline(text: str) -> Outline:
+    lines = split_lines(text)
+    top: list[Block] = []
+    open_blocks: list[Block] = []  # the chain of blocks enclosing the current line
+    for i, line in enumerate(lines):
+        if not _is_code(line):
+            continue
+        indent = _indent(line)
+        while open_blocks and indent <= open_blocks[-1].indent and not _continues(lines, i):
+            _close(open_blocks.pop(), i, lines)
+        header = _HEADER.match(line)
+        if header is None:
+            continue
+        start = i
+        while start > 0 and _DECORATOR.match(lines[start - 1]) and _indent(lines[start - 1]) == indent:
+            start -= 1
+        block = Block(header["kind"], header["name"], indent, start, len(lines), i)
+        if header["kind"] == "class":
+            block.bases = _bases(lines, i)
+        if open_blocks:
+            open_blocks[-1].children.append(block)
+        else:
+            top.append(block)
+        open_blocks.append(block)
+    while open_blocks:
+        _close(open_blocks.pop(), len(lines), lines)
+    return Outline(lines, top)
+
+
+def _continues(lines: list[str], i: int) -> bool:
+    # A closing bracket at the block's indentation (`)` of a wrapped call), or
+    # a line after a backslash continuation, continues the statement above.
+    return lines[i].lstrip()[:1] in (")", "]", "}") or (i > 0 and lines[i - 1].rstrip("\r\n").endswith("\\"))
+
+
+def _close(block: Block, end: int, lines: list[str]) -> None:
+    # Trailing blank and comment lines belong to whatever follows.
+    while end > block.header + 1 and not _is_code(lines[end - 1]):
+        end -= 1
+    block.end = end
+
+
+def _bases(lines: list[str], i: int) -> tuple[str, ...]:
+    header = "".join(lines[i : i + 10])
+    opening = header.find("(")
+    colon = header.find(":")
+    if opening < 0 or (0 <= colon < opening):
+        return ()
+    closing = header.find(")", opening)
+    inner = header[opening + 1 : closing if closing >= 0 else None]
+    names = (_BASE.match(part.strip()) for part in inner.split(",") if "=" not in part)
+    return tuple(m.group(0) for m in names if m)
