@@ -11,7 +11,7 @@ safety decided by `safety`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -27,10 +27,11 @@ from eagerlint.flow import (
     ValueKind,
     WeightValue,
 )
-from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, Position
+from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep, Position
 from eagerlint.rules import RULES
 from eagerlint.rules.base import Match
 from eagerlint.scan import STREAM_ANNOTATION, Block, Outline
+from eagerlint.walk import descendants, every_node
 
 HelperKey = tuple[int, str]
 _SHADOW = re.compile(
@@ -49,9 +50,24 @@ class _Parsed:
     def __init__(self, module: cst.Module, row_offset: int) -> None:
         self.module = module
         self.row_offset = row_offset
-        self.positions: dict[cst.CSTNode, CodeRange] = dict(
-            MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        )
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+
+    @property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        # Position metadata costs more than the parse: only pieces that hold
+        # a finding ever need it.
+        if self._positions is None:
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return self._positions
+
+    def owns(self, node: cst.CSTNode) -> bool:
+        return node in self.nodes
+
+    @property
+    def nodes(self) -> set[cst.CSTNode]:
+        if not hasattr(self, "_nodes"):
+            self._nodes = set(every_node(self.module))
+        return self._nodes
 
 
 def shadowed_builtins(text: str) -> frozenset[str]:
@@ -64,8 +80,9 @@ def shadowed_builtins(text: str) -> frozenset[str]:
 
 
 class ModuleAnalysis(ModuleView):
-    def __init__(self, text: str, outline: Outline, filename: str, options: AnalysisOptions,
-                 *, whole: bool = False) -> None:
+    def __init__(
+        self, text: str, outline: Outline, filename: str, options: AnalysisOptions, *, whole: bool = False
+    ) -> None:
         self.text = text
         self.outline = outline
         self.filename = filename
@@ -83,15 +100,10 @@ class ModuleAnalysis(ModuleView):
         piece = _Parsed(cst.parse_module(self.text), 0)
         self._pieces = [piece]
 
-        class Collect(cst.CSTVisitor):
-            def __init__(self, into: dict[int, cst.FunctionDef]) -> None:
-                self.into = into
-
-            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for node in descendants(piece.module):
+            if isinstance(node, cst.FunctionDef):
                 # The `def` keyword's row (decorators come before it).
-                self.into[piece.positions[node.name].start.line - 1] = node
-
-        piece.module.visit(Collect(self._functions))
+                self._functions[piece.positions[node.name].start.line - 1] = node
 
     def function(self, block: Block) -> cst.FunctionDef | None:
         found = self._functions.get(block.header)
@@ -114,9 +126,8 @@ class ModuleAnalysis(ModuleView):
 
     def _range(self, node: cst.CSTNode) -> tuple[CodeRange, int]:
         for piece in self._pieces:
-            found = piece.positions.get(node)
-            if found is not None:
-                return found, piece.row_offset
+            if len(self._pieces) == 1 or piece.owns(node):
+                return piece.positions[node], piece.row_offset
         raise KeyError(node)
 
     # -- ModuleView ---------------------------------------------------------------
@@ -282,8 +293,17 @@ class ModuleAnalysis(ModuleView):
         shown = fix is None or fix.applicability is not Applicability.SAFE
         message = f"{m.message}: {reason}" if shown and reason else m.message
         statement = _statement_of(m.event.stack, m.node)
+        flow = tuple(FlowStep(self.filename, self.position(node), note) for node, note in m.flow)
         return Finding(
-            m.code, m.name, message, self.filename, start, end, fix, m.flow, reason,
+            m.code,
+            m.name,
+            message,
+            self.filename,
+            start,
+            end,
+            fix,
+            flow,
+            reason,
             statement_row=self.position(statement).row,
         )
 

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from eagerlint.walk import children, descendants
+
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
@@ -64,82 +66,39 @@ def tensor_names(target: cst.BaseExpression) -> set[str]:
     return {n for n in target_names(target) if n != "_"}
 
 
-class _NameCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        # `a.b`: only `a` is a variable read; the attribute name is not.
-        node.value.visit(self)
-        return False
-
-
 def names_in(node: cst.CSTNode) -> set[str]:
-    """Every variable name read or written anywhere inside `node`."""
-    collector = _NameCollector()
-    node.visit(collector)
-    return collector.names
+    """Every variable name read or written anywhere inside `node`.
+
+    In `a.b` only `a` is a variable; the attribute name is not.
+    """
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        elif isinstance(current, cst.Attribute):
+            stack.append(current.value)
+        else:
+            stack.extend(children(current))
+    return found
 
 
 def positional_args(call: cst.Call) -> list[cst.BaseExpression]:
     return [a.value for a in call.args if a.keyword is None and a.star == ""]
 
 
-def is_generator_function(func: cst.FunctionDef) -> bool:
-    """True when the body (not nested defs) contains `yield`."""
-    finder = _YieldFinder()
-    func.body.visit(finder)
-    return finder.found
-
-
-class _YieldFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_Yield(self, node: cst.Yield) -> bool:
-        self.found = True
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-
-class _Binder(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.found = False
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.found |= self.name in set(target_names(node.target))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.found |= self.name in set(target_names(node.target))
-
-    def visit_For(self, node: cst.For) -> None:
-        self.found |= self.name in set(target_names(node.target))
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self.found |= node.name.value == self.name
-
-    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
-        bound = node.asname.name if node.asname else node.name
-        self.found |= isinstance(bound, cst.Name) and bound.value == self.name
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.found |= node.name.value == self.name
-
-
 def binds_name(func: cst.FunctionDef, name: str) -> bool:
     """Whether `name` is a parameter of `func` or bound anywhere inside it."""
-    binder = _Binder(name)
-    func.visit(binder)
-    return binder.found
+    for node in descendants(func):
+        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For)):
+            if name in set(target_names(node.target)):
+                return True
+        elif isinstance(node, (cst.Param, cst.FunctionDef, cst.ClassDef)):
+            if node.name.value == name:
+                return True
+        elif isinstance(node, cst.ImportAlias):
+            bound = node.asname.name if node.asname else node.name
+            if isinstance(bound, cst.Name) and bound.value == name:
+                return True
+    return False

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from eagerlint.cst_util import names_in, root_name, target_names, tensor_names
+from eagerlint.walk import descendants
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
 EMPTYING_METHODS = frozenset({"clear", "pop", "popleft", "popitem"})
@@ -74,42 +75,30 @@ class _TooManyPaths(Exception):
     pass
 
 
-class _BodyFacts(cst.CSTVisitor):
-    """Names bound inside the loop body and containers emptied there."""
-
-    def __init__(self) -> None:
-        self.bound: set[str] = set()
-        self.emptied: set[str] = set()
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_For(self, node: cst.For) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in EMPTYING_METHODS:
-            root = root_name(func.value)
+def _body_facts(body: cst.CSTNode) -> tuple[set[str], set[str]]:
+    """Names bound inside the loop body, and containers emptied there."""
+    bound: set[str] = set()
+    emptied: set[str] = set()
+    for node in descendants(body):
+        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For)):
+            bound.update(target_names(node.target))
+        elif isinstance(node, cst.Call):
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in EMPTYING_METHODS:
+                root = root_name(func.value)
+                if root:
+                    emptied.add(root)
+        elif isinstance(node, cst.Del):
+            root = root_name(node.target)
             if root:
-                self.emptied.add(root)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        root = root_name(node.target)
-        if root:
-            self.emptied.add(root)
+                emptied.add(root)
+    return bound, emptied
 
 
 class _Analyzer:
     def __init__(self, loop: cst.For) -> None:
         self.loop = loop
-        facts = _BodyFacts()
-        loop.body.visit(facts)
-        self.local = facts.bound
-        self.emptied = facts.emptied
+        self.local, self.emptied = _body_facts(loop.body)
         self.elements = self._element_names(loop.target)
         self._derive(loop.body)
 
@@ -119,17 +108,12 @@ class _Analyzer:
 
     def _derive(self, body: cst.CSTNode) -> None:
         """Names assigned from an expression over an element are elements too."""
-
-        analyzer = self
-
-        class Deriver(cst.CSTVisitor):
-            def visit_Assign(self, node: cst.Assign) -> None:
-                if names_in(node.value) & analyzer.elements:
-                    for t in node.targets:
-                        analyzer.elements.update(tensor_names(t.target))
-
+        assigns = [n for n in descendants(body) if isinstance(n, cst.Assign)]
         for _ in range(3):  # chains like a = f(w); b = g(a) settle quickly
-            body.visit(Deriver())
+            for node in assigns:
+                if names_in(node.value) & self.elements:
+                    for t in node.targets:
+                        self.elements.update(tensor_names(t.target))
 
     def _mentions_element(self, node: cst.CSTNode) -> bool:
         return bool(names_in(node) & self.elements)
@@ -246,28 +230,11 @@ def _fall(p: Path) -> Path:
 
 
 def _contains(node: cst.CSTNode, kind: type[cst.CSTNode]) -> bool:
-    found = False
-
-    class Finder(cst.CSTVisitor):
-        def on_visit(self, n: cst.CSTNode) -> bool:
-            nonlocal found
-            if isinstance(n, kind):
-                found = True
-            return not found
-
-    node.visit(Finder())
-    return found
+    return any(isinstance(n, kind) for n in descendants(node))
 
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    calls: list[cst.Call] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, n: cst.Call) -> None:
-            calls.append(n)
-
-    node.visit(Finder())
-    return calls
+    return [n for n in descendants(node) if isinstance(n, cst.Call)]
 
 
 def find_drain(loop: cst.For) -> Drain | None:

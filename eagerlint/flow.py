@@ -20,8 +20,9 @@ from libcst.metadata import CodeRange
 
 from eagerlint import streams
 from eagerlint.cst_util import callee_name, last_part, names_in, target_names, tensor_names
-from eagerlint.model import AnalysisOptions, FlowStep, Position
+from eagerlint.model import AnalysisOptions, Position
 from eagerlint.scan import Block
+from eagerlint.walk import Visitor
 
 
 class ValueKind(enum.Enum):
@@ -29,16 +30,21 @@ class ValueKind(enum.Enum):
     MATERIALIZED = "materialized"  # a container already holding streamed weights
 
 
+# A flow step before positions are known: positions are computed only for the
+# few steps that end up in a finding.
+Step = tuple[cst.CSTNode, str]
+
+
 @dataclass(frozen=True)
 class WeightValue:
     kind: ValueKind
-    steps: tuple[FlowStep, ...]
+    steps: tuple[Step, ...]
     # (id of the function, parameter name) this value entered through, if any.
     seed: tuple[int, str] | None = None
     # Materialized by a same-module helper that drains (a partition of the stream).
     drained_by_helper: bool = False
 
-    def then(self, step: FlowStep, kind: ValueKind | None = None, *, by_helper: bool = False) -> WeightValue:
+    def then(self, step: Step, kind: ValueKind | None = None, *, by_helper: bool = False) -> WeightValue:
         return WeightValue(kind or self.kind, (*self.steps, step), self.seed, by_helper)
 
 
@@ -82,19 +88,17 @@ class ModuleView:
     def code(self, node: cst.CSTNode) -> str:
         raise NotImplementedError
 
-    def step(self, node: cst.CSTNode, note: str) -> FlowStep:
-        return FlowStep(self.filename, self.position(node), note)
+    def step(self, node: cst.CSTNode, note: str) -> Step:
+        return (node, note)
 
-    def resolve_call(
-        self, call: cst.Call, cls: Block | None
-    ) -> tuple[cst.FunctionDef, Block | None] | None:
+    def resolve_call(self, call: cst.Call, cls: Block | None) -> tuple[cst.FunctionDef, Block | None] | None:
         raise NotImplementedError
 
     def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
         """What the same-module function called by `call` does with `arg`'s parameter."""
         raise NotImplementedError
 
-    def drains(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> tuple[FlowStep, ...] | None:
+    def drains(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> tuple[Step, ...] | None:
         summary = self.helper_summary(call, cls, arg)
         return None if summary is None else summary.drain_flow
 
@@ -105,12 +109,12 @@ class HelperSummary:
 
     name: str
     # The flow from the parameter to the materialization, when it keeps everything.
-    drain_flow: tuple[FlowStep, ...] | None
+    drain_flow: tuple[Step, ...] | None
     # A generator or generator-returning function that hands the weights on lazily.
     preserves: bool
 
 
-class FunctionWalker(cst.CSTVisitor):
+class FunctionWalker(Visitor):
     def __init__(
         self,
         view: ModuleView,
@@ -118,7 +122,6 @@ class FunctionWalker(cst.CSTVisitor):
         cls: Block | None,
         env: dict[str, WeightValue | None],
     ) -> None:
-        super().__init__()
         self.view = view
         self.function = function
         self.cls = cls
@@ -133,15 +136,15 @@ class FunctionWalker(cst.CSTVisitor):
     # -- traversal bookkeeping -------------------------------------------------
     def run(self) -> list[Event]:
         self.stack.append(self.function)
-        self.function.body.visit(self)
+        self.walk(self.function.body)
         return self.events
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.stack.append(node)
         return super().on_visit(node)
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
+    def on_leave(self, node: cst.CSTNode) -> None:
+        super().on_leave(node)
         self.stack.pop()
 
     def _emit(
@@ -149,7 +152,7 @@ class FunctionWalker(cst.CSTVisitor):
     ) -> None:
         self.events.append(Event(kind, node, operand, value, tuple(self.stack), self.function, self.cls))
 
-    def _step(self, node: cst.CSTNode, note: str) -> FlowStep:
+    def _step(self, node: cst.CSTNode, note: str) -> Step:
         return self.view.step(node, note)
 
     # -- values ----------------------------------------------------------------

@@ -87,8 +87,12 @@ def _check(data: bytes, filename: str, settings: Settings, mode: FixMode) -> Fil
     if applied_total == 0:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding)
     return FileResult(
-        filename, tuple(findings), fixed_source=current, applied_fixes=applied_total,
-        suppressed=silenced, encoding=encoding,
+        filename,
+        tuple(findings),
+        fixed_source=current,
+        applied_fixes=applied_total,
+        suppressed=silenced,
+        encoding=encoding,
     )
 
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import libcst as cst
 
 from eagerlint import streams
-from eagerlint.cst_util import callee_name, last_part, names_in, target_names
+from eagerlint.cst_util import callee_name, last_part, names_in, root_name, target_names
 from eagerlint.flow import ModuleView
-from eagerlint.model import Applicability, Position
+from eagerlint.model import Applicability
+from eagerlint.walk import Visitor, descendants
 
 
 @dataclass(frozen=True)
@@ -133,45 +134,19 @@ def _comp_targets(comp: cst.CompFor) -> list[str]:
     return names
 
 
-class _Writes(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._target(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._target(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._target(node.target)
-
-    def _target(self, target: cst.BaseExpression) -> None:
-        from eagerlint.cst_util import root_name
-
-        root = root_name(target)
-        if root:
-            self.names.add(root)
-
-
 def _written_names(node: cst.CSTNode) -> set[str]:
-    w = _Writes()
-    node.visit(w)
-    return w.names
+    """Variables rebound, or whose attributes or items are stored to, inside `node`."""
+    names: set[str] = set()
+    for n in descendants(node):
+        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+            root = root_name(n.target)
+            if root:
+                names.add(root)
+    return names
 
 
 def _has_effects(node: cst.CSTNode) -> bool:
-    class Finder(cst.CSTVisitor):
-        found = False
-
-        def on_visit(self, n: cst.CSTNode) -> bool:
-            if isinstance(n, (cst.Call, cst.Yield, cst.Await, cst.NamedExpr)):
-                self.found = True
-            return not self.found
-
-    f = Finder()
-    node.visit(f)
-    return f.found
+    return any(isinstance(n, (cst.Call, cst.Yield, cst.Await, cst.NamedExpr)) for n in descendants(node))
 
 
 # -- `name = <materialization>` followed to its single use ------------------------
@@ -183,47 +158,49 @@ class _Use:
     stack: tuple[cst.CSTNode, ...]
 
 
-class _UseFinder(cst.CSTVisitor):
-    """Loads of `name` after `after`, up to the next rebinding."""
+class _UseFinder(Visitor):
+    """Loads of `name` after the statement `after`, up to the next rebinding."""
 
-    def __init__(self, name: str, after: Position, view: ModuleView, prefix: Sequence[cst.CSTNode]) -> None:
-        super().__init__()
+    def __init__(self, name: str, after: cst.CSTNode, prefix: Sequence[cst.CSTNode]) -> None:
         self.name = name
         self.after = after
-        self.view = view
+        self.started = False
         self.stack: list[cst.CSTNode] = list(prefix)
         self.uses: list[_Use] = []
-        self.rebound_at: Position | None = None
+        self.rebound = False
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.stack.append(node)
         return super().on_visit(node)
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
+    def on_leave(self, node: cst.CSTNode) -> None:
+        super().on_leave(node)
         self.stack.pop()
+        if node is self.after:
+            self.started = True
 
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value != self.name or self.rebound_at is not None:
-            return
-        pos = self.view.position(node)
-        if pos <= self.after:
+        if node.value != self.name or self.rebound or not self.started:
             return
         parent = self.stack[-2]
         if isinstance(parent, (cst.AssignTarget, cst.AnnAssign)) or (
             isinstance(parent, (cst.For, cst.CompFor)) and parent.target is node
         ):
-            self.rebound_at = pos
+            self.rebound = True
             return
         self.uses.append(_Use(node, tuple(self.stack)))
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        # `x.name` does not read a variable called `name`.
+        self.walk(node.value)
+        return False
 
 
 def _binding(name: str, value: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView) -> Verdict:
     statement = next(n for n in reversed(stack) if isinstance(n, cst.SimpleStatementLine))
     function = next(n for n in reversed(stack) if isinstance(n, cst.FunctionDef))
-    _, end = view.span(statement)
-    finder = _UseFinder(name, end, view, stack[: list(stack).index(function) + 1])
-    function.body.visit(finder)
+    finder = _UseFinder(name, statement, stack[: list(stack).index(function) + 1])
+    finder.walk(function.body)
     uses = finder.uses
     if not uses:
         return Verdict(None, "the list is not used in this function")

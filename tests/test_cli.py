@@ -10,21 +10,26 @@ from pathlib import Path
 
 import pytest
 
-LLAMA = '''\
+LLAMA = """\
 class CausalLM:
     def load_weights(self, weights):
         loader = AutoWeightsLoader(self)
         weights = [self.permute(name, w) for name, w in weights]
         return loader.load_weights(weights)
-'''
+"""
 CLEAN = "def f(x):\n    return [i for i in x]\n"
 
 
 def eagerlint(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     return subprocess.run(
-        [sys.executable, "-m", "eagerlint", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
-        env=env, timeout=120,
+        [sys.executable, "-m", "eagerlint", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -89,7 +94,10 @@ def test_fix_rewrites_then_second_run_is_clean(project: Path) -> None:
     r = eagerlint("check", "--fix", cwd=project)
     assert r.returncode == 1, r.stdout + r.stderr  # a file was rewritten
     assert "(1 fixed, 0 remaining)" in r.stdout
-    assert "weights = (self.permute(name, w) for name, w in weights)" in (project / "pkg" / "llama.py").read_text()
+    assert (
+        "weights = (self.permute(name, w) for name, w in weights)"
+        in (project / "pkg" / "llama.py").read_text()
+    )
     again = eagerlint("check", "--fix", cwd=project)
     assert again.returncode == 0 and "All checks passed!" in again.stdout
 
@@ -105,8 +113,9 @@ def test_fix_keeps_crlf_and_encoding(tmp_path: Path) -> None:
 
 
 def test_stdin(project: Path) -> None:
-    r = eagerlint("check", "-", "--stdin-filename", "x/llama.py", "--output-format", "concise", cwd=project,
-                  stdin=LLAMA)
+    r = eagerlint(
+        "check", "-", "--stdin-filename", "x/llama.py", "--output-format", "concise", cwd=project, stdin=LLAMA
+    )
     assert r.returncode == 1 and r.stdout.startswith("x/llama.py:4:19: EL001")
     fixed = eagerlint("check", "-", "--fix", cwd=project, stdin=LLAMA)
     assert "weights = (self.permute(name, w) for name, w in weights)" in fixed.stdout
@@ -134,7 +143,9 @@ def test_undecodable_file(project: Path) -> None:
     assert r.returncode == 2 and "bad.py" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_unreadable_file(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Root reads every file, so the permission error is simulated in-process.
     from eagerlint import cli
 
@@ -175,7 +186,9 @@ def test_statistics(project: Path) -> None:
 
 def test_quiet(project: Path) -> None:
     r = eagerlint("check", "--quiet", "--output-format", "concise", cwd=project)
-    assert r.stdout.strip().splitlines() == ["pkg/llama.py:4:19: EL001 [*] List comprehension materializes the whole weight stream"]
+    assert r.stdout.strip().splitlines() == [
+        "pkg/llama.py:4:19: EL001 [*] List comprehension materializes the whole weight stream"
+    ]
 
 
 def test_show_flow(project: Path) -> None:

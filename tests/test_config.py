@@ -25,7 +25,9 @@ def files(root: Path, settings: Settings) -> list[str]:
 
 
 def test_pyproject_settings_and_unknown_key_warning(tmp_path: Path) -> None:
-    pyproject = write(tmp_path / "pyproject.toml", """
+    pyproject = write(
+        tmp_path / "pyproject.toml",
+        """
 [tool.eagerlint]
 select = ["EL00"]
 ignore = ["EL003"]
@@ -33,7 +35,8 @@ per-file-ignores = { "tests/*" = ["EL002"] }
 extend-stream-producers = ["my_pkg.read_shards"]
 extend-lazy-consumers = ["stream_into"]
 frobnicate = 1
-""")
+""",
+    )
     assert config.find_config(tmp_path / "sub" / "dir") == pyproject
     s = config.load(pyproject)
     assert s.enabled() == frozenset({"EL001", "EL002", "EL004"})
@@ -59,17 +62,23 @@ def test_bad_config_values(tmp_path: Path, body: str, message: str) -> None:
 
 
 def test_configured_producer_and_consumer(tmp_path: Path) -> None:
-    path = write(tmp_path / "pyproject.toml", """
+    path = write(
+        tmp_path / "pyproject.toml",
+        """
 [tool.eagerlint]
 extend-stream-producers = ["read_shards"]
 extend-lazy-consumers = ["stream_into"]
-""")
+""",
+    )
     s = config.load(path)
     from eagerlint.pipeline import FixMode, check_bytes
 
     src = "def f(files):\n    ws = [w for w in read_shards(files)]\n    stream_into(ws)\n"
     result = check_bytes(src.encode(), "f.py", s, FixMode.SAFE)
-    assert result.fixed_source == "def f(files):\n    ws = (w for w in read_shards(files))\n    stream_into(ws)\n"
+    assert (
+        result.fixed_source
+        == "def f(files):\n    ws = (w for w in read_shards(files))\n    stream_into(ws)\n"
+    )
     default = check_bytes(src.encode(), "f.py", Settings(), FixMode.NONE)
     assert default.findings == ()
 

@@ -89,7 +89,9 @@ class Model:
         self.seen.append((name, w))
 
 
-def stream(items: list[tuple[str, int]], log: list[tuple[str, Any]], live: list[int]) -> Iterator[tuple[str, int]]:
+def stream(
+    items: list[tuple[str, int]], log: list[tuple[str, Any]], live: list[int]
+) -> Iterator[tuple[str, int]]:
     """A one-shot stream that tracks how many elements are pulled but not yet consumed."""
     for name, w in items:
         log.append(("pull", name, w))

@@ -17,7 +17,7 @@ from eagerlint.pipeline import FixMode
 from tests.helpers import run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import vllm_source  # noqa: E402
+import vllm_source
 
 MODELS = "vllm/model_executor/models"
 
@@ -56,7 +56,8 @@ def test_llama4_one_safe_finding_fixed_like_upstream(v23: Path, v24: Path) -> No
     assert ast.dump(ours, include_attributes=False) == ast.dump(upstream, include_attributes=False)
 
     changed = [
-        line for line in difflib.unified_diff(source.splitlines(), fixed.splitlines(), lineterm="", n=0)
+        line
+        for line in difflib.unified_diff(source.splitlines(), fixed.splitlines(), lineterm="", n=0)
         if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
     ]
     assert changed == ["-        weights = [", "+        weights = (", "-        ]", "+        )"]

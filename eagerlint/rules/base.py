@@ -10,8 +10,8 @@ from typing import Protocol
 
 import libcst as cst
 
-from eagerlint.flow import Event, ModuleView
-from eagerlint.model import Edit, FlowStep
+from eagerlint.flow import Event, ModuleView, Step
+from eagerlint.model import Edit
 
 EditBuilder = Callable[[], tuple[Edit, ...]]
 
@@ -25,7 +25,7 @@ class Match:
     message: str
     node: cst.CSTNode  # what the finding's range covers
     event: Event
-    flow: tuple[FlowStep, ...]
+    flow: tuple[Step, ...]
     # The materialized value whose consumers decide fix safety; None when the
     # rule offers no rewrite at all.
     value_node: cst.BaseExpression | None = None
