@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     check.add_argument("--output-format", choices=("full", "concise", "json"), default="full")
     check.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or eagerlint.toml to use")
+    check.add_argument(
+        "--force-exclude", action="store_true", help="apply excludes to files named on the command line too"
+    )
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     check.add_argument(
         "--show-flow", action="store_true", help="print each finding's path from source to sink"
@@ -143,7 +146,7 @@ def _check(args: argparse.Namespace) -> int:
         sources[name] = data
         results.append(check_bytes(data, name, settings, mode))
     else:
-        for found in discover.discover(paths, settings):
+        for found in discover.discover(paths, settings, force_exclude=args.force_exclude):
             if isinstance(found, discover.Missing):
                 message = f"{found.path}: No such file or directory (os error 2)"
                 results.append(

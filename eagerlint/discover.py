@@ -47,7 +47,7 @@ def _relative(path: Path, root: Path) -> str | None:
         return None
 
 
-def discover(paths: list[Path], settings: Settings) -> Iterator[Path | Missing]:
+def discover(paths: list[Path], settings: Settings, *, force_exclude: bool = False) -> Iterator[Path | Missing]:
     excludes = _spec((*settings.exclude, *settings.extend_exclude))
     root = settings.root.resolve()
     seen: set[Path] = set()
@@ -56,6 +56,8 @@ def discover(paths: list[Path], settings: Settings) -> Iterator[Path | Missing]:
             yield Missing(given)
             continue
         if given.is_file():
+            if force_exclude and _excluded_anywhere(given, root, excludes, settings.respect_gitignore):
+                continue
             if given.resolve() not in seen:
                 seen.add(given.resolve())
                 yield given
@@ -84,6 +86,19 @@ def _excluded(
         if rel_git is not None and spec.match_file(rel_git + suffix):
             return True
     return False
+
+
+def _excluded_anywhere(path: Path, root: Path, excludes: pathspec.PathSpec, gitignore: bool) -> bool:
+    """Whether `path` or any folder above it (up to the root) is excluded."""
+    ignores: list[tuple[Path, pathspec.PathSpec]] = []
+    if gitignore:
+        for parent in reversed(path.resolve().parents):
+            spec = _gitignore(parent)
+            if spec is not None:
+                ignores.append((parent, spec))
+    absolute = path.resolve()
+    candidates = [absolute, *(p for p in absolute.parents if _relative(p, root) not in (None, "."))]
+    return any(_excluded(c, c != absolute, root, excludes, ignores) for c in candidates)
 
 
 def _walk(top: Path, root: Path, excludes: pathspec.PathSpec, gitignore: bool) -> Iterator[Path]:

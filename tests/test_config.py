@@ -129,3 +129,13 @@ def test_noqa_on_first_line_of_statement() -> None:
 def test_noqa_inside_a_string_does_not_count() -> None:
     src = LLAMA.replace("(list(weights))", '(list(weights), "# noqa")')
     assert len(run(src).findings) == 1
+
+
+def test_force_exclude_applies_to_named_files(tmp_path: Path) -> None:
+    target = write(tmp_path / "build" / "y.py", "x = 1\n")
+    kept = write(tmp_path / "src" / "z.py", "x = 1\n")
+    write(tmp_path / ".gitignore", "ignored.py\n")
+    ignored = write(tmp_path / "src" / "ignored.py", "x = 1\n")
+    s = Settings(root=tmp_path)
+    found = list(discover.discover([target, kept, ignored], s, force_exclude=True))
+    assert found == [kept]
