@@ -290,8 +290,9 @@ class ModuleAnalysis(ModuleView):
         elif m.inherited_fix is not None:
             title, edits, reason = m.inherited_fix
             fix = Fix(Applicability.UNSAFE, title, edits)
-        shown = fix is None or fix.applicability is not Applicability.SAFE
-        message = f"{m.message}: {reason}" if shown and reason else m.message
+        # Without a fix, the reason is the finding's news; with one, the report
+        # shows it beside the fix.
+        message = f"{m.message}: {reason}" if fix is None and reason else m.message
         statement = _statement_of(m.event.stack, m.node)
         flow = tuple(FlowStep(self.filename, self.position(node), note) for node, note in m.flow)
         return Finding(

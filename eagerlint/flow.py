@@ -76,6 +76,7 @@ class ModuleView:
     """What a walker may ask about the module around it (see analysis.py)."""
 
     filename: str
+    text: str
     options: AnalysisOptions
     shadowed_builtins: frozenset[str]
 

@@ -41,6 +41,15 @@ def test_fix_matches_twin(code: str) -> None:
 
 
 @pytest.mark.parametrize("code", CODES)
+def test_unsafe_fix_matches_twin(code: str) -> None:
+    source = (FIXTURES / f"{code}.py").read_text()
+    twin = FIXTURES / f"{code}.unsafe.fixed.py"
+    safe_twin = FIXTURES / f"{code}.fixed.py"
+    expected = (twin if twin.exists() else safe_twin if safe_twin.exists() else FIXTURES / f"{code}.py").read_text()
+    assert fixed_text(source, FixMode.UNSAFE) == expected
+
+
+@pytest.mark.parametrize("code", CODES)
 def test_fix_is_idempotent(code: str) -> None:
     source = (FIXTURES / f"{code}.py").read_text()
     once = fixed_text(source, FixMode.UNSAFE)
@@ -57,3 +66,6 @@ def test_every_rule_module_is_registered() -> None:
 
 def test_every_rule_has_a_fixture() -> None:
     assert {p.stem for p in FIXTURES.glob("EL[0-9][0-9][0-9].py")} == set(CODES)
+    # Twins belong to a fixture.
+    for twin in FIXTURES.glob("*.fixed.py"):
+        assert (FIXTURES / f"{twin.name.split('.')[0]}.py").exists()

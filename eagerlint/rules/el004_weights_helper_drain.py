@@ -63,6 +63,7 @@ import libcst as cst
 
 from eagerlint.cst_util import callee_name
 from eagerlint.flow import Event, EventKind, ModuleView, ValueKind
+from eagerlint.rewrites import partition
 from eagerlint.rules.base import Match
 
 CODE = "EL004"
@@ -87,12 +88,16 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         if value.kind is ValueKind.MATERIALIZED
         else "drains the weight stream"
     )
+    flow = (*value.steps, view.step(call, f"passed to {name}()"), *helper_flow)
+    message = f"`{name}()` {what} into containers"
+    resolved = view.resolve_call(call, event.cls)
+    assert resolved is not None  # drains() resolved it
+    try:
+        planned = partition.plan(call, event.stack, resolved[0], view, view.text)
+    except partition.Unavailable as exc:
+        yield Match(CODE, NAME, message, call, event, flow, no_fix_reason=str(exc))
+        return
     yield Match(
-        CODE,
-        NAME,
-        f"`{name}()` {what} into containers",
-        call,
-        event,
-        (*value.steps, view.step(call, f"passed to {name}()"), *helper_flow),
-        no_fix_reason="the helper keeps every element; it must yield the part the caller streams",
+        CODE, NAME, message, call, event, flow,
+        inherited_fix=(partition.TITLE, planned.edits, partition.REASON),
     )
