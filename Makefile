@@ -36,3 +36,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .eagerlint_cache .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# Regenerate the reference fix of vLLM 0.23.0's Llama4 files with eagerlint itself.
+fixes: $(STAMP)
+	$(PY) fixes/regenerate.py
