@@ -26,7 +26,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) bench/vllm_source.py 0.23.0 >/dev/null
 	$(PY) bench/vllm_source.py 0.24.0 >/dev/null
-	$(PY) -m pytest -q
+	bash bench/llama4_memory/setup.sh >/dev/null
+	EAGERLINT_REAL_VLLM=1 $(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check eagerlint tests bench
@@ -40,3 +41,10 @@ clean:
 # Regenerate the reference fix of vLLM 0.23.0's Llama4 files with eagerlint itself.
 fixes: $(STAMP)
 	$(PY) fixes/regenerate.py
+
+# The memory proof on vLLM 0.23.0's real classes and loaders (~4 min, 2 GiB checkpoints).
+bench-memory: $(STAMP)
+	bash bench/llama4_memory/setup.sh >/dev/null
+	rm -rf $(CACHE)/fixed-llama4 && $(PY) fixes/regenerate.py --apply $(CACHE)/fixed-llama4
+	$(PY) bench/llama4_memory/run.py --fixed $(CACHE)/fixed-llama4 --size-mib 2048 \
+		--json bench/llama4_memory/results.json | tee bench/llama4_memory/results.md

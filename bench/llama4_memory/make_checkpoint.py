@@ -64,7 +64,7 @@ def text_config_kwargs(size_mib: float, num_layers: int) -> dict[str, Any]:
     }
 
 
-def tiny_vision_config_kwargs(text_hidden: int) -> dict[str, Any]:
+def tiny_vision_config_kwargs() -> dict[str, Any]:
     # A few hundred KiB: only there so the conditional class has its vision tower
     # and projector, whose weights take mllama4's "other weights" path.
     return {
@@ -87,7 +87,7 @@ def build_config(kind: str, size_mib: float, num_layers: int) -> Any:
     if kind == "causal":
         text.architectures = ["Llama4ForCausalLM"]
         return text
-    vision = Llama4VisionConfig(**tiny_vision_config_kwargs(text.hidden_size))
+    vision = Llama4VisionConfig(**tiny_vision_config_kwargs())
     cfg = Llama4Config(text_config=text.to_dict(), vision_config=vision.to_dict())
     cfg.architectures = ["Llama4ForConditionalGeneration"]
     return cfg
@@ -107,7 +107,7 @@ def tensor_shapes(cfg: Any, kind: str) -> dict[str, tuple[int, ...]]:
 
 
 def nbytes(shape: tuple[int, ...]) -> int:
-    return math.prod(shape) * DTYPE.itemsize
+    return math.prod(shape) * int(DTYPE.itemsize)
 
 
 def pick_layers(kind: str, size_mib: float) -> int:
@@ -143,7 +143,7 @@ def write_checkpoint(kind: str, size_mib: float, seed: int, out: Path) -> None:
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    cfg.torch_dtype = "bfloat16"
+    cfg.dtype = "bfloat16"  # transformers 5 name of torch_dtype
     cfg.save_pretrained(tmp)
     groups = list(shards(shapes))
     weight_map: dict[str, str] = {}
@@ -151,9 +151,13 @@ def write_checkpoint(kind: str, size_mib: float, seed: int, out: Path) -> None:
         fname = f"model-{i:05d}-of-{len(groups):05d}.safetensors"
         save_file({n: random_tensor(seed, n, shapes[n]) for n in names}, tmp / fname, {"format": "pt"})
         weight_map.update(dict.fromkeys(names, fname))
-    index = {"metadata": {"total_size": sum(map(nbytes, shapes.values()))}, "weight_map": weight_map}
+    total = sum(map(nbytes, shapes.values()))
+    index = {"metadata": {"total_size": total}, "weight_map": weight_map}
     (tmp / "model.safetensors.index.json").write_text(json.dumps(index, indent=2))
-    info = {"total_bytes": index["metadata"]["total_size"], "largest_tensor_bytes": max(map(nbytes, shapes.values()))}
+    info = {
+        "total_bytes": total,
+        "largest_tensor_bytes": max(map(nbytes, shapes.values())),
+    }
     (tmp / "eagerlint_checkpoint.json").write_text(json.dumps(info))
     os.replace(tmp, out)  # atomic: a crash never leaves a half-written dir that looks reusable
 

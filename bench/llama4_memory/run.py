@@ -56,7 +56,16 @@ def last_json_line(stdout: str) -> dict[str, Any]:
 
 def ensure_checkpoint(py: str, kind: str, size_mib: float, seed: int = 0) -> dict[str, Any]:
     out = subprocess.run(
-        [py, str(HERE / "make_checkpoint.py"), "--kind", kind, "--size-mib", f"{size_mib:g}", "--seed", str(seed)],
+        [
+            py,
+            str(HERE / "make_checkpoint.py"),
+            "--kind",
+            kind,
+            "--size-mib",
+            f"{size_mib:g}",
+            "--seed",
+            str(seed),
+        ],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
@@ -64,21 +73,26 @@ def ensure_checkpoint(py: str, kind: str, size_mib: float, seed: int = 0) -> dic
     return last_json_line(out)
 
 
-def measure(py: str, cls: str, checkpoint: str, case: LoaderCase, variant: str) -> dict[str, Any]:
+def measure(
+    py: str, cls: str, checkpoint: str, case: LoaderCase, variant: str, malloc: str = "pinned"
+) -> dict[str, Any]:
     env = dict(os.environ)
     env.pop("RUNAI_STREAMER_MEMORY_LIMIT", None)  # only the case decides, never the caller's shell
     if case.runai_memory_limit is not None:
         env["RUNAI_STREAMER_MEMORY_LIMIT"] = case.runai_memory_limit
-    cmd = [py, str(HERE / "measure.py"), "--cls", cls, "--checkpoint", checkpoint, "--loader", case.loader]
-    proc = subprocess.run([*cmd, "--variant", variant], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = [py, str(HERE / "measure.py"), "--cls", cls, "--checkpoint", checkpoint]
+    cmd += ["--loader", case.loader, "--variant", variant, "--malloc", malloc]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
-        raise RuntimeError(f"measure.py failed ({proc.returncode}): {' '.join(cmd)} --variant {variant}")
+        raise RuntimeError(f"measure.py failed ({proc.returncode}): {' '.join(cmd)}")
     return {**last_json_line(proc.stdout), "loader_case": case.label}
 
 
 def machine_facts() -> dict[str, str]:
-    mem_total = next(line.split(":", 1)[1].strip() for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    mem_total = next(
+        line.split(":", 1)[1].strip() for line in open("/proc/meminfo") if line.startswith("MemTotal")
+    )
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": str(len(os.sched_getaffinity(0))),
@@ -92,11 +106,16 @@ def fmt_ratio(num: float, den: float) -> str:
     return f"{num / den:.1f}x" if den >= 1.0 else "n/a"
 
 
+def fmt_mib(x: float) -> str:
+    return f"{round(x):,}"  # round() to int first, so -0.3 prints as 0, not -0
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     stock = {(r["cls"], r["loader_case"]): r for r in rows if r["variant"] == "stock"}
     head = (
-        "| class | variant | loader | ckpt MiB | largest tensor MiB | RssAnon before MiB | RssAnon peak MiB "
-        "| transient MiB | VmHWM transient MiB | transient / largest | stock / fixed | state sha256 | = stock |"
+        "| class | variant | loader | ckpt MiB | largest tensor MiB | RssAnon before MiB "
+        "| RssAnon peak MiB | transient MiB | VmHWM transient MiB | transient / largest "
+        "| stock / fixed | state sha256 | = stock |"
     )
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for r in rows:
@@ -107,16 +126,18 @@ def table(rows: list[dict[str, Any]]) -> str:
             r["arch"],
             "stock" if is_stock else "fixed",
             r["loader_case"],
-            f"{r['total_bytes'] / MIB:,.0f}",
+            fmt_mib(r["total_bytes"] / MIB),
             f"{largest:g}",
-            f"{r['rss_anon_before_mib']:,.0f}",
-            f"{r['rss_anon_peak_mib']:,.0f}",
-            f"{r['transient_mib']:,.0f}",
-            "n/a" if r["hwm_transient_mib"] is None else f"{r['hwm_transient_mib']:,.0f}",
-            f"{r['transient_mib'] / largest:.1f}",
+            fmt_mib(r["rss_anon_before_mib"]),
+            fmt_mib(r["rss_anon_peak_mib"]),
+            fmt_mib(r["transient_mib"]),
+            "n/a" if r["hwm_transient_mib"] is None else fmt_mib(r["hwm_transient_mib"]),
+            f"{r['transient_mib'] / largest + 0.0:.1f}".replace("-0.0", "0.0"),
             "—" if is_stock or base is None else fmt_ratio(base["transient_mib"], r["transient_mib"]),
             r["state_sha256"][:12],
-            "—" if is_stock or base is None else ("yes" if r["state_sha256"] == base["state_sha256"] else "NO"),
+            "—"
+            if is_stock or base is None
+            else ("yes" if r["state_sha256"] == base["state_sha256"] else "NO"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -128,7 +149,8 @@ def report(rows: list[dict[str, Any]], facts: dict[str, str]) -> str:
         [
             f"Date: {facts['date']}. Machine: nproc={facts['nproc']}, MemTotal={facts['MemTotal']}, "
             f"kernel {facts['kernel']}. vllm {v.get('vllm')}, torch {v.get('torch')}, "
-            f"transformers {v.get('transformers')}; model dtype bf16, CPU platform.",
+            f"transformers {v.get('transformers')}; model dtype bf16, CPU platform; "
+            f"malloc: {rows[0]['malloc'] if rows else '?'}.",
             "",
             table(rows),
             "",
@@ -146,6 +168,12 @@ def main() -> None:
     ap.add_argument("--size-mib", type=float, default=2048, help="approximate checkpoint size")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument(
+        "--malloc",
+        choices=("pinned", "default"),
+        default="pinned",
+        help="glibc mmap threshold: pinned at 128 KiB (see measure.py) or glibc's adaptive default",
+    )
     args = ap.parse_args()
 
     py = venv_python()
@@ -155,11 +183,19 @@ def main() -> None:
         for variant in ("stock", str(args.fixed.resolve())):
             for case in LOADER_CASES:
                 print(f"measuring {cls} {variant} {case.label} ...", file=sys.stderr, flush=True)
-                r = measure(py, cls, ckpt["dir"], case, variant)
-                rows.append({**r, "total_bytes": ckpt["total_bytes"], "largest_tensor_bytes": ckpt["largest_tensor_bytes"]})
+                r = measure(py, cls, ckpt["dir"], case, variant, args.malloc)
+                rows.append(
+                    {
+                        **r,
+                        "total_bytes": ckpt["total_bytes"],
+                        "largest_tensor_bytes": ckpt["largest_tensor_bytes"],
+                    }
+                )
     facts = machine_facts()
     if args.json:
-        args.json.write_text(json.dumps({"machine": facts, "size_mib": args.size_mib, "rows": rows}, indent=2))
+        args.json.write_text(
+            json.dumps({"machine": facts, "size_mib": args.size_mib, "rows": rows}, indent=2)
+        )
     print(report(rows, facts))
 
 

@@ -1,24 +1,24 @@
-"""Fixtures for the tests that run real vLLM code (opt-in: EAGERLINT_REAL_VLLM=1)."""
+"""Fixtures for the tests that run real vLLM code (opt-in: EAGERLINT_REAL_VLLM=1; `make test` sets it)."""
 
 from __future__ import annotations
 
-import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture(scope="session")
-def fixed_llama4_variant() -> Path:
-    """A directory holding fixed vLLM 0.23.0 ``llama4.py`` and ``mllama4.py``.
-
-    For now taken from EAGERLINT_FIXED_VARIANT; to be replaced by running eagerlint's
-    fixer on the 0.23.0 sources.
-    """
-    path = os.environ.get("EAGERLINT_FIXED_VARIANT")
-    if not path:
-        pytest.skip("EAGERLINT_FIXED_VARIANT is not set")
-    variant = Path(path)
-    if not all((variant / f).is_file() for f in ("llama4.py", "mllama4.py")):
-        pytest.fail(f"EAGERLINT_FIXED_VARIANT={path} must hold llama4.py and mllama4.py")
-    return variant
+def fixed_llama4_variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """vLLM 0.23.0's ``llama4.py`` and ``mllama4.py`` as eagerlint fixes them (fixes/regenerate.py)."""
+    sys.path.insert(0, str(ROOT / "fixes"))
+    try:
+        import regenerate
+    finally:
+        sys.path.remove(str(ROOT / "fixes"))
+    target = tmp_path_factory.mktemp("eagerlint-fixed")
+    regenerate.apply(target)
+    yield target.resolve()
