@@ -245,7 +245,7 @@ class ModuleAnalysis(ModuleView):
             if func is None:
                 continue
             params = {p.name.value: p for p in streams.all_params(func)}
-            seeds = {
+            seeds: dict[str, WeightValue | None] = {
                 name: WeightValue(
                     ValueKind.STREAM,
                     (self.step(params[name], f"{kind.value} `{name}` of {func.name.value}()"),),

@@ -99,7 +99,7 @@ def _rule(args: argparse.Namespace) -> int:
     if module is None:
         print(f"eagerlint: unknown rule `{args.code}`", file=sys.stderr)
         return EXIT_ERROR
-    doc = rules.doc_of(module)
+    doc = rules.base.doc_of(module)
     print(f"# {doc.name} ({doc.code})\n\n{doc.text}")
     return EXIT_CLEAN
 
@@ -194,12 +194,9 @@ def _check(args: argparse.Namespace) -> int:
         if changed and status == EXIT_CLEAN and not args.exit_zero:
             status = EXIT_FINDINGS
         return status
-    if args.fix:
+    if args.fix and not stdin:
         for r in changed:
-            text = r.fixed_source or ""
-            if stdin:
-                continue
-            write_atomic(Path(r.filename), text.encode(r.encoding))
+            write_atomic(Path(r.filename), (r.fixed_source or "").encode(r.encoding))
 
     findings = [f for r in results for f in r.findings]
     if stdin and args.fix:
@@ -226,13 +223,11 @@ def _check(args: argparse.Namespace) -> int:
             if args.output_format == "concise":
                 print(report.concise_line(f), file=out)
                 continue
-            data = sources.get(f.filename, b"")
-            text = (
-                by_file[f.filename].fixed_source
-                if by_file[f.filename].fixed_source is not None
-                else data.decode(by_file[f.filename].encoding, errors="replace")
-            )
-            lines = text.splitlines()
+            result = by_file[f.filename]
+            shown = result.fixed_source
+            if shown is None:
+                shown = sources.get(f.filename, b"").decode(result.encoding, errors="replace")
+            lines = shown.splitlines()
             print("\n".join(report.full(f, lines, args.show_flow)), file=out)
     if not args.quiet and args.output_format != "json":
         for line in report.summary(results, findings, args.fix, args.unsafe_fixes):

@@ -18,6 +18,8 @@ import pathspec
 
 from eagerlint.config import Settings
 
+Spec = pathspec.GitIgnoreSpec
+
 PYTHON_SUFFIXES = (".py", ".pyi")
 
 
@@ -26,16 +28,14 @@ class Missing:
     path: Path
 
 
-def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+def _spec(patterns: tuple[str, ...]) -> Spec:
+    return Spec.from_lines(patterns)
 
 
-def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+def _gitignore(directory: Path) -> Spec | None:
     path = directory / ".gitignore"
     try:
-        return pathspec.GitIgnoreSpec.from_lines(
-            path.read_text(encoding="utf-8", errors="replace").splitlines()
-        )
+        return Spec.from_lines(path.read_text(encoding="utf-8", errors="replace").splitlines())
     except OSError:
         return None
 
@@ -47,7 +47,9 @@ def _relative(path: Path, root: Path) -> str | None:
         return None
 
 
-def discover(paths: list[Path], settings: Settings, *, force_exclude: bool = False) -> Iterator[Path | Missing]:
+def discover(
+    paths: list[Path], settings: Settings, *, force_exclude: bool = False
+) -> Iterator[Path | Missing]:
     excludes = _spec((*settings.exclude, *settings.extend_exclude))
     root = settings.root.resolve()
     seen: set[Path] = set()
@@ -72,8 +74,8 @@ def _excluded(
     path: Path,
     is_dir: bool,
     root: Path,
-    excludes: pathspec.PathSpec,
-    ignores: list[tuple[Path, pathspec.PathSpec]],
+    excludes: Spec,
+    ignores: list[tuple[Path, Spec]],
 ) -> bool:
     suffix = "/" if is_dir else ""
     absolute = path.resolve()
@@ -88,9 +90,9 @@ def _excluded(
     return False
 
 
-def _excluded_anywhere(path: Path, root: Path, excludes: pathspec.PathSpec, gitignore: bool) -> bool:
+def _excluded_anywhere(path: Path, root: Path, excludes: Spec, gitignore: bool) -> bool:
     """Whether `path` or any folder above it (up to the root) is excluded."""
-    ignores: list[tuple[Path, pathspec.PathSpec]] = []
+    ignores: list[tuple[Path, Spec]] = []
     if gitignore:
         for parent in reversed(path.resolve().parents):
             spec = _gitignore(parent)
@@ -101,8 +103,8 @@ def _excluded_anywhere(path: Path, root: Path, excludes: pathspec.PathSpec, giti
     return any(_excluded(c, c != absolute, root, excludes, ignores) for c in candidates)
 
 
-def _walk(top: Path, root: Path, excludes: pathspec.PathSpec, gitignore: bool) -> Iterator[Path]:
-    ignores: list[tuple[Path, pathspec.PathSpec]] = []
+def _walk(top: Path, root: Path, excludes: Spec, gitignore: bool) -> Iterator[Path]:
+    ignores: list[tuple[Path, Spec]] = []
     if gitignore:
         # .gitignore files above the starting folder, up to the repository root.
         for parent in reversed(top.resolve().parents):
@@ -115,9 +117,9 @@ def _walk(top: Path, root: Path, excludes: pathspec.PathSpec, gitignore: bool) -
 def _walk_dir(
     directory: Path,
     root: Path,
-    excludes: pathspec.PathSpec,
+    excludes: Spec,
     gitignore: bool,
-    ignores: list[tuple[Path, pathspec.PathSpec]],
+    ignores: list[tuple[Path, Spec]],
 ) -> Iterator[Path]:
     if gitignore:
         spec = _gitignore(directory)

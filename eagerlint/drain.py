@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from eagerlint.cst_util import names_in, root_name, target_names, tensor_names
+from eagerlint.cst_util import callee_name, last_part, names_in, root_name, target_names, tensor_names
 from eagerlint.walk import descendants
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
@@ -118,6 +118,19 @@ class _Analyzer:
     def _mentions_element(self, node: cst.CSTNode) -> bool:
         return bool(names_in(node) & self.elements)
 
+    def _carries_element(self, node: cst.BaseExpression) -> bool:
+        """Whether keeping `node` keeps an element alive.
+
+        `loaded.add(self.embedder.load_weight(name, w))` keeps what a loader
+        returned (a name), not `w`: an element that only reaches a call to
+        something called `load*` is consumed there.
+        """
+        if isinstance(node, cst.Call) and "load" in last_part(callee_name(node)).lower():
+            return False
+        if isinstance(node, (cst.Tuple, cst.List)):
+            return any(self._carries_element(el.value) for el in node.elements)
+        return self._mentions_element(node)
+
     def _outlives(self, container: cst.BaseExpression) -> str | None:
         root = root_name(container)
         if root is None or root in self.local or root in self.emptied:
@@ -148,11 +161,11 @@ class _Analyzer:
             if (
                 isinstance(func, cst.Attribute)
                 and func.attr.value in KEEP_METHODS
-                and any(self._mentions_element(a.value) for a in call.args)
+                and any(self._carries_element(a.value) for a in call.args)
                 and self._outlives(func.value)
             ):
                 return stmt
-        if isinstance(stmt, cst.Assign) and self._mentions_element(stmt.value):
+        if isinstance(stmt, cst.Assign) and self._carries_element(stmt.value):
             for t in stmt.targets:
                 if isinstance(t.target, cst.Subscript) and self._outlives(t.target.value):
                     return stmt
@@ -252,7 +265,17 @@ def find_drain(loop: cst.For) -> Drain | None:
     if any(p.exit in (Exit.BREAK, Exit.RETURN) for p in paths):
         return None  # may stop early: a bounded probe, not every element
     default = [p for p in iteration if p.default]
-    if not default or any(p.outcome() is not Outcome.KEEP for p in default):
+    if not default:
+        return None
+    outcomes = {p.outcome() for p in default}
+    if outcomes == {Outcome.DROP}:
+        # `else: log("unexpected weight")`: the data flows through the
+        # branches; a drain when they mostly keep.
+        kept = sum(1 for p in iteration if p.outcome() is Outcome.KEEP)
+        consumed = sum(1 for p in iteration if p.outcome() is Outcome.CONSUME)
+        if kept <= consumed:
+            return None
+    elif outcomes != {Outcome.KEEP}:
         return None
     sites = [k for p in iteration for k in p.keeps]
     containers: list[str] = []
@@ -260,7 +283,8 @@ def find_drain(loop: cst.For) -> Drain | None:
         name = _container_of(site)
         if name and name not in containers:
             containers.append(name)
-    return Drain(tuple(containers), default[0].keeps[0], tuple(iteration))
+    site = next(k for p in [*default, *iteration] for k in p.keeps)
+    return Drain(tuple(containers), site, tuple(iteration))
 
 
 def _container_of(stmt: cst.CSTNode) -> str | None:

@@ -12,6 +12,7 @@ import libcst as cst
 
 from eagerlint.cst_util import callee_name, dotted_name, last_part, positional_args
 from eagerlint.model import AnalysisOptions, SourceKind
+from eagerlint.walk import descendants
 
 ITERABLE_TYPES = frozenset({"Iterable", "Iterator", "Generator"})
 # Builtins and itertools functions that return a lazy view of their operands.
@@ -81,8 +82,32 @@ def _is_staticmethod(func: cst.FunctionDef) -> bool:
     return any(last_part(dotted_name(d.decorator)) == "staticmethod" for d in func.decorators)
 
 
+def _type_tested(func: cst.FunctionDef) -> set[str]:
+    """Names tested with `isinstance(name, ...)`: the function expects containers too."""
+    tested: set[str] = set()
+    for node in descendants(func.body):
+        if isinstance(node, cst.Call) and dotted_name(node.func) == "isinstance" and node.args:
+            first = node.args[0].value
+            if isinstance(first, cst.Name):
+                tested.add(first.value)
+    return tested
+
+
 def source_params(func: cst.FunctionDef, *, is_method: bool) -> dict[str, SourceKind]:
-    """Parameters of `func` that are weight streams by themselves."""
+    """Parameters of `func` that are weight streams by themselves.
+
+    A parameter the function tests with `isinstance` (`if isinstance(weights,
+    dict)`) is declared polymorphic by its author: its callers hand it
+    containers, so materializing it costs nothing new.
+    """
+    found = _source_params(func, is_method=is_method)
+    if found:
+        tested = _type_tested(func)
+        found = {name: kind for name, kind in found.items() if name not in tested}
+    return found
+
+
+def _source_params(func: cst.FunctionDef, *, is_method: bool) -> dict[str, SourceKind]:
     found: dict[str, SourceKind] = {}
     for param in all_params(func):
         ann = param.annotation

@@ -45,7 +45,9 @@ def test_unsafe_fix_matches_twin(code: str) -> None:
     source = (FIXTURES / f"{code}.py").read_text()
     twin = FIXTURES / f"{code}.unsafe.fixed.py"
     safe_twin = FIXTURES / f"{code}.fixed.py"
-    expected = (twin if twin.exists() else safe_twin if safe_twin.exists() else FIXTURES / f"{code}.py").read_text()
+    expected = (
+        twin if twin.exists() else safe_twin if safe_twin.exists() else FIXTURES / f"{code}.py"
+    ).read_text()
     assert fixed_text(source, FixMode.UNSAFE) == expected
 
 

@@ -164,7 +164,7 @@ def test_fixed_mllama4_loads_like_stock_and_like_upstream(fixed_dir: Path) -> No
     stock = run((vllm_source.source("0.23.0") / MODELS / "mllama4.py").read_text())
     ours = run((fixed_dir / "mllama4.py").read_text())
     upstream = run((vllm_source.source("0.24.0") / MODELS / "mllama4.py").read_text())
-    groups, loaded = ours
+    groups, _loaded = ours
     assert set(groups) == {"auto1", "auto2", "broadcast", "other"}
     assert len(groups["auto1"]) == 7 and len(groups["broadcast"]) == 3 and len(groups["other"]) == 2
     assert ours == stock

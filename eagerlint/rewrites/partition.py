@@ -105,9 +105,13 @@ def plan(
 # -- the caller -----------------------------------------------------------------------
 
 
-def _call_statement(call: cst.Call, stack: Sequence[cst.CSTNode]) -> tuple[cst.SimpleStatementLine, cst.Assign]:
+def _call_statement(
+    call: cst.Call, stack: Sequence[cst.CSTNode]
+) -> tuple[cst.SimpleStatementLine, cst.Assign]:
     parent, line = stack[-2], stack[-3]
-    if not (isinstance(parent, cst.Assign) and parent.value is call and isinstance(line, cst.SimpleStatementLine)):
+    if not (
+        isinstance(parent, cst.Assign) and parent.value is call and isinstance(line, cst.SimpleStatementLine)
+    ):
         raise Unavailable("the helper's result is not unpacked by a plain assignment")
     if len(line.body) != 1 or len(parent.targets) != 1:
         raise Unavailable("the assignment has several targets")
@@ -159,6 +163,7 @@ def _main_output(
         if use is None or use[1] is None:
             continue
         index, consumer = use
+        assert consumer is not None
         if streams.is_lazy_consumer(consumer, view.options):
             candidates.append((index, i, index))
             continue
@@ -269,7 +274,7 @@ class _HelperParts:
 
 
 def _helper_parts(helper: cst.FunctionDef, arity: int) -> _HelperParts:
-    body = list(helper.body.body)  # type: ignore[arg-type]
+    body = list(helper.body.body)
     if not body or not isinstance(body[-1], cst.SimpleStatementLine):
         raise Unavailable("the helper does not end with `return`")
     ret_stmt = body[-1]
@@ -291,7 +296,8 @@ def _helper_parts(helper: cst.FunctionDef, arity: int) -> _HelperParts:
         found = _empty_inits(stmt)
         if found and set(found) <= set(returned):
             inits.update(found)
-            init_lines.append(stmt)  # type: ignore[arg-type]
+            assert isinstance(stmt, cst.SimpleStatementLine)
+            init_lines.append(stmt)
             continue
         if names_in(stmt) & set(returned):
             raise Unavailable("a returned container is touched outside the loop")
@@ -299,13 +305,21 @@ def _helper_parts(helper: cst.FunctionDef, arity: int) -> _HelperParts:
         raise Unavailable("not every returned value starts as an empty container")
     appends: dict[str, list[cst.Call]] = {name: [] for name in returned}
     for node in descendants(loop):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and isinstance(node.func.value, cst.Name)
+        ):
             owner = node.func.value.value
             if owner in appends:
                 appends[owner].append(node)
     return _HelperParts(
-        tuple(returned), inits, tuple(init_lines), loop,
-        {k: tuple(v) for k, v in appends.items() if v}, ret_stmt,
+        tuple(returned),
+        inits,
+        tuple(init_lines),
+        loop,
+        {k: tuple(v) for k, v in appends.items() if v},
+        ret_stmt,
     )
 
 
@@ -314,14 +328,17 @@ def _empty_inits(stmt: cst.CSTNode) -> dict[str, str]:
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
         return {}
     small = stmt.body[0]
+    pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]]
     if isinstance(small, cst.AnnAssign) and small.value is not None:
         pairs = [(small.target, small.value)]
     elif isinstance(small, cst.Assign) and len(small.targets) == 1:
         target, value = small.targets[0].target, small.value
-        if isinstance(target, cst.Tuple) and isinstance(value, cst.Tuple) and len(target.elements) == len(
-            value.elements
+        if (
+            isinstance(target, cst.Tuple)
+            and isinstance(value, cst.Tuple)
+            and len(target.elements) == len(value.elements)
         ):
-            pairs = [(t.value, v.value) for t, v in zip(target.elements, value.elements)]
+            pairs = [(t.value, v.value) for t, v in zip(target.elements, value.elements, strict=False)]
         else:
             pairs = [(target, value)]
     else:
@@ -370,9 +387,7 @@ def _helper_edits(
     if last.default is not None:
         ends.append(view.span(last.default)[1])
     types = _side_types(helper, len(parts.returned))
-    added = ", ".join(
-        parts.returned[i] + (f": {types[i]}" if types else "") for i in sides
-    )
+    added = ", ".join(parts.returned[i] + (f": {types[i]}" if types else "") for i in sides)
     edits.append(Edit(max(ends), max(ends), f", {added}"))
     # The return annotation now describes a generator.
     if helper.returns is not None:
@@ -416,7 +431,10 @@ def _side_types(helper: cst.FunctionDef, arity: int) -> list[str] | None:
     if helper.returns is None:
         return None
     ann = helper.returns.annotation
-    if not (isinstance(ann, cst.Subscript) and last_part(callee_name(cst.Call(func=ann.value))) in ("tuple", "Tuple")):
+    if not (
+        isinstance(ann, cst.Subscript)
+        and last_part(callee_name(cst.Call(func=ann.value))) in ("tuple", "Tuple")
+    ):
         return None
     parts = [el.slice.value for el in ann.slice if isinstance(el.slice, cst.Index)]
     if len(parts) != arity:
@@ -458,4 +476,3 @@ def _return_annotation(
 
 def _imports_iterable(text: str) -> bool:
     return any(re.search(r"\bIterable\b", m.group(1)) for m in _ITERABLE_IMPORT.finditer(text))
-

@@ -59,6 +59,7 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         if what in view.shadowed_builtins or binds_name(event.function, what):
             return  # a local `list` is not the builtin
     else:
+        assert isinstance(node, (cst.List, cst.Tuple, cst.Set))
         what = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
         if len(node.elements) != 1:
             return  # `[*a, *b]` concatenates several operands: not a plain copy
@@ -74,6 +75,7 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         yield Match(CODE, NAME, message, node, event, flow, no_fix_reason=reason)
         return
     operand = event.operand
+    assert isinstance(node, cst.BaseExpression)
     yield Match(
         CODE,
         NAME,

@@ -56,7 +56,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from eagerlint.drain import find_drain
-from eagerlint.flow import Event, EventKind, ModuleView, ValueKind
+from eagerlint.flow import Event, EventKind, ModuleView
 from eagerlint.rules.base import Match
 
 CODE = "EL003"
@@ -66,8 +66,8 @@ NAME = "weights-drain-loop"
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
     if event.kind is not EventKind.FOR_LOOP:
         return
-    if event.value.kind is not ValueKind.STREAM:
-        return  # re-looping over an existing list keeps nothing new alive
+    if event.value.drained_by_helper:
+        return  # the helper's call is reported (weights-helper-drain)
     drain = find_drain(event.node)  # type: ignore[arg-type]
     if drain is None:
         return

@@ -98,6 +98,11 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         yield Match(CODE, NAME, message, call, event, flow, no_fix_reason=str(exc))
         return
     yield Match(
-        CODE, NAME, message, call, event, flow,
+        CODE,
+        NAME,
+        message,
+        call,
+        event,
+        flow,
         inherited_fix=(partition.TITLE, planned.edits, partition.REASON),
     )
