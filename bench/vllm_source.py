@@ -28,8 +28,19 @@ def wheel(version: str) -> Path:
         return found[0]
     wheels.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-         f"vllm=={version}", "-d", str(wheels)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            f"vllm=={version}",
+            "-d",
+            str(wheels),
+        ],
         check=True,
     )
     found = sorted(wheels.glob(f"vllm-{version}-*.whl"))

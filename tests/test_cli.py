@@ -210,7 +210,10 @@ def test_no_cache_is_accepted(project: Path) -> None:
 
 
 def test_unsafe_fixes_only_with_flag(tmp_path: Path) -> None:
-    src = "class M:\n    def load_weights(self, weights):\n        ws = [w for w in weights]\n        self.custom(ws)\n"
+    src = (
+        "class M:\n    def load_weights(self, weights):\n"
+        "        ws = [w for w in weights]\n        self.custom(ws)\n"
+    )
     (tmp_path / "m.py").write_text(src)
     r = eagerlint("check", "--fix", "m.py", cwd=tmp_path)
     assert r.returncode == 1 and (tmp_path / "m.py").read_text() == src
