@@ -76,8 +76,12 @@ def outline(text: str) -> Outline:
     lines = split_lines(text)
     top: list[Block] = []
     open_blocks: list[Block] = []  # the chain of blocks enclosing the current line
+    string: str | None = None  # the delimiter of the triple-quoted string we are in
     for i, line in enumerate(lines):
-        if not _is_code(line):
+        starts_in_string = string is not None
+        string = _string_state(line, string)
+        if starts_in_string or not _is_code(line):
+            # The inside of a docstring is neither a header nor a dedent.
             continue
         indent = _indent(line)
         while open_blocks and indent <= open_blocks[-1].indent and not _continues(lines, i):
@@ -99,6 +103,27 @@ def outline(text: str) -> Outline:
     while open_blocks:
         _close(open_blocks.pop(), len(lines), lines)
     return Outline(lines, top)
+
+
+_TRIPLE = re.compile(r"\"\"\"|'\'\'|#")
+
+
+def _string_state(line: str, string: str | None) -> str | None:
+    """Whether a triple-quoted string is still open after `line` (and its delimiter).
+
+    A regex over triple quotes and `#`, not a tokenizer: a triple quote inside a
+    one-line string can fool it, and then the snippet it cuts fails to parse
+    and the whole module is parsed instead.
+    """
+    for match in _TRIPLE.finditer(line):
+        token = match.group(0)
+        if string is None:
+            if token == "#":
+                break  # the rest of the line is a comment
+            string = token
+        elif token == string:
+            string = None
+    return string
 
 
 def _continues(lines: list[str], i: int) -> bool:

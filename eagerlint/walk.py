@@ -19,7 +19,22 @@ import libcst as cst
 from libcst._nodes import op, whitespace
 
 # Node classes no analysis reads: whitespace, comments, brackets, commas, dots.
-_SKIP: tuple[type, ...] = (*tuple(cls for module in (whitespace, op) for cls in vars(module).values() if isinstance(cls, type) and issubclass(cls, cst.CSTNode) and cls.__module__ == module.__name__ and not issubclass(cls, (cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp))), cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.ImportStar, cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp)
+_OPERATORS = (cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp)
+_PUNCTUATION = (
+    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Comma, cst.Dot, cst.Colon, cst.Semicolon,
+    cst.AssignEqual, cst.ImportStar,
+)  # fmt: skip
+_SKIP: tuple[type, ...] = (
+    *(
+        cls
+        for module in (whitespace, op)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, cst.CSTNode) and cls.__module__ == module.__name__
+    ),
+    *_PUNCTUATION,
+    *_OPERATORS,
+)
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 

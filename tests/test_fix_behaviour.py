@@ -68,7 +68,7 @@ class Loader:
 
     def load_weights(self, weights: Iterable[tuple[str, int]]) -> list[str]:
         names = []
-        for name, w in weights:
+        for name, w in weights:  # noqa: EL003 (a recorder keeps what it saw)
             self.log.append(("load", name, w))
             names.append(name)
         return names

@@ -106,7 +106,7 @@ def build(source: str, log: list[tuple[str, ...]], params: dict[str, Param]) -> 
         def load_weights(self, weights: Iterable[tuple[str, Tensor]]) -> set[str]:
             self.call += 1
             names = set()
-            for name, weight in weights:
+            for name, weight in weights:  # noqa: EL003 (a recorder)
                 log.append((f"auto{self.call}", name, weight.name))
                 names.add(name)
             return names

@@ -446,9 +446,11 @@ def _element_type(helper: cst.FunctionDef, parts: _HelperParts, main: int) -> st
     types = _side_types(helper, len(parts.returned))
     candidates = [types[main]] if types else []
     loop_iter = parts.loop.iter
-    for param in streams.all_params(helper):
-        if isinstance(loop_iter, cst.Name) and param.name.value == loop_iter.value and param.annotation:
-            candidates.append(_code(param.annotation.annotation))
+    candidates.extend(
+        _code(param.annotation.annotation)
+        for param in streams.all_params(helper)
+        if isinstance(loop_iter, cst.Name) and param.name.value == loop_iter.value and param.annotation
+    )
     for text in candidates:
         inner = re.fullmatch(r"\s*(?:list|List|Iterable|Iterator|Sequence)\[(.*)\]\s*", text, re.S)
         if inner:
