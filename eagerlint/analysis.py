@@ -28,7 +28,7 @@ from eagerlint.flow import (
     WeightValue,
 )
 from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep, Position
-from eagerlint.rules import RULES
+from eagerlint.rules import RULES, materializes
 from eagerlint.rules.base import Match
 from eagerlint.scan import STREAM_ANNOTATION, Block, Outline
 from eagerlint.walk import descendants, every_node
@@ -198,16 +198,22 @@ class ModuleAnalysis(ModuleView):
             key,
         )
         walker = FunctionWalker(self, func, owner, {param.name.value: seed})
-        drain_flow = next((m.flow for m in self._matches(walker.run()) if m.event.value.seed == key), None)
+        matches = self._matches(walker.run(), materializing_only=True)
+        drain_flow = next((m.flow for m in matches if m.event.value.seed == key), None)
         summary = HelperSummary(func.name.value, drain_flow, walker.preserves)
         self._summaries[key] = summary
         return summary
 
     # -- orchestration ------------------------------------------------------------------
-    def _matches(self, events: list[Event]) -> Iterator[Match]:
+    def _matches(self, events: list[Event], *, materializing_only: bool = False) -> Iterator[Match]:
+        rules = [r for r in RULES if materializes(r)] if materializing_only else RULES
         for event in events:
-            for rule in RULES:
+            for rule in rules:
                 yield from rule.check(event, self)
+        for rule in rules:
+            whole = getattr(rule, "check_function", None)
+            if whole is not None:
+                yield from whole(events, self)
 
     def units(self) -> Iterator[tuple[Block, Block | None]]:
         """The functions that can hold a weight stream, judged from their text.

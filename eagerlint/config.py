@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from eagerlint.codes import CODES
 from eagerlint.model import AnalysisOptions
 
 if sys.version_info >= (3, 11):
@@ -20,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-ALL_CODES = ("EL001", "EL002", "EL003", "EL004")
+ALL_CODES = tuple(CODES)
 DEFAULT_EXCLUDE = (
     ".bzr",
     ".direnv",

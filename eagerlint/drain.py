@@ -10,6 +10,7 @@ that buffers a conditional subset is the acceptable shape, not a drain.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from eagerlint.cst_util import callee_name, last_part, names_in, root_name, targ
 from eagerlint.walk import descendants
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
+SCALAR_METHODS = frozenset({"item", "tolist", "numel", "dim", "size", "element_size", "nelement"})
+SCALAR_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "device"})
 EMPTYING_METHODS = frozenset({"clear", "pop", "popleft", "popitem"})
 MAX_PATHS = 512
 
@@ -46,6 +49,8 @@ class Path:
     consumes: bool = False
     exit: Exit = Exit.FALL
     default: bool = True
+    # Went through an explicit `else:` (not merely past an `if` without one).
+    via_else: bool = False
 
     def outcome(self) -> Outcome:
         if self.keeps:
@@ -61,6 +66,7 @@ class Path:
             self.consumes or other.consumes,
             other.exit,
             self.default and other.default,
+            self.via_else or other.via_else,
         )
 
 
@@ -119,6 +125,12 @@ class _Analyzer:
         return bool(names_in(node) & self.elements)
 
     def _carries_element(self, node: cst.BaseExpression) -> bool:
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in SCALAR_METHODS
+        ) or (isinstance(node, cst.Attribute) and node.attr.value in SCALAR_ATTRIBUTES):
+            return False  # `w.item()`, `w.shape`: a number, not the tensor
         """Whether keeping `node` keeps an element alive.
 
         `loaded.add(self.embedder.load_weight(name, w))` keeps what a loader
@@ -229,16 +241,16 @@ class _Analyzer:
             return [Path()]
         if isinstance(orelse, cst.If):
             return self.statement(orelse)
-        return self._suite(orelse.body)
+        return [dataclasses.replace(p, via_else=True) for p in self._suite(orelse.body)]
 
 
 def _not_default(p: Path) -> Path:
-    return Path(p.keeps, p.yields, p.consumes, p.exit, False)
+    return dataclasses.replace(p, default=False)
 
 
 def _fall(p: Path) -> Path:
     if p.exit in (Exit.BREAK, Exit.CONTINUE):
-        return Path(p.keeps, p.yields, p.consumes, Exit.FALL, p.default)
+        return dataclasses.replace(p, exit=Exit.FALL)
     return p
 
 
@@ -268,7 +280,7 @@ def find_drain(loop: cst.For) -> Drain | None:
     if not default:
         return None
     outcomes = {p.outcome() for p in default}
-    if outcomes == {Outcome.DROP}:
+    if outcomes == {Outcome.DROP} and all(p.via_else for p in default):
         # `else: log("unexpected weight")`: the data flows through the
         # branches; a drain when they mostly keep.
         kept = sum(1 for p in iteration if p.outcome() is Outcome.KEEP)

@@ -39,7 +39,7 @@ frobnicate = 1
     )
     assert config.find_config(tmp_path / "sub" / "dir") == pyproject
     s = config.load(pyproject)
-    assert s.enabled() == frozenset({"EL001", "EL002", "EL004"})
+    assert s.enabled() == frozenset({"EL001", "EL002", "EL004", "EL008"})
     assert "EL002" not in s.codes_for(str(tmp_path / "tests" / "t.py"))
     assert "EL002" in s.codes_for(str(tmp_path / "src" / "t.py"))
     assert s.analysis.stream_producers == ("my_pkg.read_shards",)

@@ -71,3 +71,9 @@ def test_every_rule_has_a_fixture() -> None:
     # Twins belong to a fixture.
     for twin in FIXTURES.glob("*.fixed.py"):
         assert (FIXTURES / f"{twin.name.split('.')[0]}.py").exists()
+
+
+def test_code_table_matches_registry() -> None:
+    from eagerlint.codes import CODES
+
+    assert CODES == {r.CODE: r.NAME for r in RULES}

@@ -9,6 +9,7 @@ from eagerlint.rules import (
     el002_weights_list_call,
     el003_weights_drain_loop,
     el004_weights_helper_drain,
+    el008_weights_multi_pass,
 )
 from eagerlint.rules.base import RuleDoc, doc_of
 
@@ -17,9 +18,19 @@ RULES: tuple[ModuleType, ...] = (
     el002_weights_list_call,
     el003_weights_drain_loop,
     el004_weights_helper_drain,
+    el008_weights_multi_pass,
 )
 BY_CODE: dict[str, ModuleType] = {r.CODE: r for r in RULES}
 BY_NAME: dict[str, ModuleType] = {r.NAME: r for r in RULES}
+
+
+def materializes(module: ModuleType) -> bool:
+    """Whether a match of this rule means "keeps the stream" (what helper summaries ask)."""
+    return bool(getattr(module, "MATERIALIZES", True))
+
+
+def severity(code: str) -> str:
+    return str(getattr(BY_CODE[code], "SEVERITY", "warning"))
 
 
 def docs() -> list[RuleDoc]:
