@@ -197,7 +197,7 @@ def _exclusive(first: Event, second: Event) -> bool:
     """Whether the two never run in one call: different branches, or the first returns."""
     if any(isinstance(n, cst.Return) for n in first.stack):
         return True
-    for depth, (a, b) in enumerate(zip(first.stack, second.stack)):
+    for depth, (a, b) in enumerate(zip(first.stack, second.stack, strict=False)):
         if a is b:
             continue
         parent = first.stack[depth - 1]
