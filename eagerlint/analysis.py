@@ -200,7 +200,7 @@ class ModuleAnalysis(ModuleView):
         walker = FunctionWalker(self, func, owner, {param.name.value: seed})
         matches = self._matches(walker.run(), materializing_only=True)
         drain_flow = next((m.flow for m in matches if m.event.value.seed == key), None)
-        summary = HelperSummary(func.name.value, drain_flow, walker.preserves)
+        summary = HelperSummary(func.name.value, drain_flow, walker.preserves, walker.returns_tee)
         self._summaries[key] = summary
         return summary
 

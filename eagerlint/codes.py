@@ -8,5 +8,6 @@ CODES: dict[str, str] = {
     "EL002": "weights-list-call",
     "EL003": "weights-drain-loop",
     "EL004": "weights-helper-drain",
+    "EL005": "weights-tee-drain",
     "EL008": "weights-multi-pass",
 }

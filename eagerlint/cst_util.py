@@ -20,8 +20,24 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
 
 
 def callee_name(call: cst.Call) -> str | None:
-    """The dotted name of a call's function, e.g. `loader.load_weights`."""
-    return dotted_name(call.func)
+    """The dotted name of a call's function: `loader.load_weights`,
+    `super().load_weights`, `self.children[...].load_weights`."""
+    return _render(call.func)
+
+
+def _render(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _render(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        base = _render(node.func)
+        return None if base is None else f"{base}()"
+    if isinstance(node, cst.Subscript):
+        base = _render(node.value)
+        return None if base is None else f"{base}[...]"
+    return None
 
 
 def last_part(name: str | None) -> str:

@@ -43,9 +43,14 @@ class WeightValue:
     seed: tuple[int, str] | None = None
     # Materialized by a same-module helper that drains (a partition of the stream).
     drained_by_helper: bool = False
+    # One branch of an `itertools.tee` of a stream: (id of the tee call, branch index).
+    branch: tuple[int, int] | None = None
 
     def then(self, step: Step, kind: ValueKind | None = None, *, by_helper: bool = False) -> WeightValue:
-        return WeightValue(kind or self.kind, (*self.steps, step), self.seed, by_helper)
+        return WeightValue(kind or self.kind, (*self.steps, step), self.seed, by_helper, self.branch)
+
+    def as_branch(self, step: Step, tee: int, index: int) -> WeightValue:
+        return WeightValue(ValueKind.STREAM, (*self.steps, step), self.seed, False, (tee, index))
 
 
 class EventKind(enum.Enum):
@@ -113,6 +118,8 @@ class HelperSummary:
     drain_flow: tuple[Step, ...] | None
     # A generator or generator-returning function that hands the weights on lazily.
     preserves: bool
+    # Returns this many lazy views, one per branch of an `itertools.tee` of the parameter.
+    returns_tee: int = 0
 
 
 class FunctionWalker(Visitor):
@@ -133,6 +140,7 @@ class FunctionWalker(Visitor):
         # function hands stream elements on lazily (yield / return a stream).
         self.element_vars: set[str] = set()
         self.preserves = False
+        self.returns_tee = 0
 
     # -- traversal bookkeeping -------------------------------------------------
     def run(self) -> list[Event]:
@@ -217,9 +225,36 @@ class FunctionWalker(Visitor):
             self.env[name] = value
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
+        if self._bind_tee(original_node):
+            return
         value = self.value_of(original_node.value)
         for t in original_node.targets:
             self._bind(t.target, value)
+
+    def _bind_tee(self, node: cst.Assign) -> bool:
+        """`a, b = tee(s)`, or a helper that returns lazy views of a tee of `s`."""
+        call, target = node.value, node.targets[0].target
+        if len(node.targets) != 1 or not isinstance(call, cst.Call) or not isinstance(target, cst.Tuple):
+            return False
+        arity = len(target.elements)
+        helper = ""
+        if last_part(callee_name(call)) == "tee" and call.args:
+            source = self.value_of(call.args[0].value)
+        else:
+            source = None
+            for arg in call.args:
+                inner = self.value_of(arg.value)
+                summary = self.view.helper_summary(call, self.cls, arg) if inner is not None else None
+                if summary is not None and summary.returns_tee == arity:
+                    source, helper = inner, summary.name
+                    break
+        if source is None or source.kind is not ValueKind.STREAM:
+            return False
+        note = f"split by {helper}() into tee branches" if helper else "split by itertools.tee"
+        for index, element in enumerate(target.elements):
+            if isinstance(element.value, cst.Name):
+                self.env[element.value.value] = source.as_branch(self._step(call, note), id(call), index)
+        return True
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
         if original_node.value is not None:
@@ -254,9 +289,16 @@ class FunctionWalker(Visitor):
             self.preserves |= bool(names_in(node.value) & self.element_vars)
 
     def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None:
-            value = self.value_of(node.value)
-            self.preserves |= value is not None and value.kind is ValueKind.STREAM
+        if node.value is None:
+            return
+        value = self.value_of(node.value)
+        self.preserves |= value is not None and value.kind is ValueKind.STREAM
+        if isinstance(node.value, cst.Tuple):
+            parts = [self.value_of(el.value) for el in node.value.elements]
+            branches = {p.branch for p in parts if p is not None and p.kind is ValueKind.STREAM}
+            tees = {b[0] for b in branches if b is not None}
+            if len(tees) == 1 and len(branches) == len(parts) and None not in branches:
+                self.returns_tee = len(parts)
 
     def _comprehension(self, node: cst.ListComp | cst.SetComp | cst.DictComp) -> None:
         value = self.value_of(node.for_in.iter)

@@ -9,6 +9,7 @@ from eagerlint.rules import (
     el002_weights_list_call,
     el003_weights_drain_loop,
     el004_weights_helper_drain,
+    el005_weights_tee_drain,
     el008_weights_multi_pass,
 )
 from eagerlint.rules.base import RuleDoc, doc_of
@@ -18,6 +19,7 @@ RULES: tuple[ModuleType, ...] = (
     el002_weights_list_call,
     el003_weights_drain_loop,
     el004_weights_helper_drain,
+    el005_weights_tee_drain,
     el008_weights_multi_pass,
 )
 BY_CODE: dict[str, ModuleType] = {r.CODE: r for r in RULES}

@@ -65,10 +65,10 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
 
 
 def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
-    consumptions = [e for e in events if _consumes(e, view)]
+    consumptions = [e for e in events if consumes(e, view)]
     reported: set[int] = set()
     for event in consumptions:
-        loop = None if _is_peek(event) else _repeating_loop(event)
+        loop = None if is_partial(event) else _repeating_loop(event)
         if loop is not None:
             reported.add(id(event))
             yield _match(
@@ -78,9 +78,9 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
         for second in consumptions[i + 1 :]:
             if id(second) in reported or _origin(first) != _origin(second):
                 continue
-            if _same_pass(first, second) or _exclusive(first, second):
+            if same_pass(first, second) or exclusive(first, second):
                 continue
-            if (_is_peek(first) or _is_peek(second)) and not _nested_in_loop(second, first):
+            if (is_partial(first) or is_partial(second)) and not nested_in_loop(second, first):
                 continue  # `first = next(weights)` before the loop is deliberate
             reported.add(id(second))
             yield _match(second, view, first.node, f"again after line {view.position(first.node).row}")
@@ -104,7 +104,7 @@ def _match(event: Event, view: ModuleView, earlier: cst.CSTNode, when: str) -> M
     )
 
 
-def _is_peek(event: Event) -> bool:
+def is_partial(event: Event) -> bool:
     """`first = next(weights)`, or a loop that may `break`: takes a prefix on
     purpose (the probe-then-chain pattern continues the same iterator)."""
     node = event.node
@@ -130,7 +130,7 @@ def _own_loop_body(loop: cst.For) -> list[cst.CSTNode]:
     return found
 
 
-def _nested_in_loop(inner: Event, outer: Event) -> bool:
+def nested_in_loop(inner: Event, outer: Event) -> bool:
     return isinstance(outer.node, cst.For) and any(n is outer.node.body for n in inner.stack)
 
 
@@ -156,12 +156,15 @@ def _repeating_loop(event: Event) -> cst.CSTNode | None:
     return None
 
 
-def _origin(event: Event) -> int:
+def _origin(event: Event) -> tuple[int, int]:
+    """What one pass uses up: the source stream, or one branch of a tee of it."""
+    if event.value.branch is not None:
+        return event.value.branch
     steps = event.value.steps
-    return id(steps[0][0]) if steps else id(event.value)
+    return (id(steps[0][0]) if steps else id(event.value), -1)
 
 
-def _consumes(event: Event, view: ModuleView) -> bool:
+def consumes(event: Event, view: ModuleView) -> bool:
     if event.value.kind is not ValueKind.STREAM:
         return False
     if event.kind in (
@@ -182,7 +185,7 @@ def _consumes(event: Event, view: ModuleView) -> bool:
     return streams.is_lazy_consumer(call, view.options)
 
 
-def _same_pass(first: Event, second: Event) -> bool:
+def same_pass(first: Event, second: Event) -> bool:
     """One consumption seen twice: a call inside the loop's own iterator, or a
     generator expression that a pulling call consumes."""
     if first.node is second.node:
@@ -193,7 +196,7 @@ def _same_pass(first: Event, second: Event) -> bool:
     return any(n is first.node for n in second.stack)
 
 
-def _exclusive(first: Event, second: Event) -> bool:
+def exclusive(first: Event, second: Event) -> bool:
     """Whether the two never run in one call: different branches, or the first returns."""
     if any(isinstance(n, cst.Return) for n in first.stack):
         return True
