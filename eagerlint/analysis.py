@@ -260,6 +260,10 @@ class ModuleAnalysis(ModuleView):
                 for name, kind in streams.source_params(func, is_method=owner is not None).items()
             }
             matches.extend(self._matches(FunctionWalker(self, func, owner, seeds).run()))
+            for rule in RULES:
+                unit_check = getattr(rule, "check_unit", None)
+                if unit_check is not None:
+                    matches.extend(unit_check(func, self))
         helper_targets = self._helper_targets(matches)
         kept = [self._finding(m) for m in matches if m.event.value.seed not in helper_targets]
         return sorted(kept, key=lambda f: (f.location, f.code))

@@ -9,5 +9,7 @@ CODES: dict[str, str] = {
     "EL003": "weights-drain-loop",
     "EL004": "weights-helper-drain",
     "EL005": "weights-tee-drain",
+    "EL006": "futures-unbounded-submit",
+    "EL007": "futures-result-buffer",
     "EL008": "weights-multi-pass",
 }

@@ -10,6 +10,8 @@ from eagerlint.rules import (
     el003_weights_drain_loop,
     el004_weights_helper_drain,
     el005_weights_tee_drain,
+    el006_futures_unbounded_submit,
+    el007_futures_result_buffer,
     el008_weights_multi_pass,
 )
 from eagerlint.rules.base import RuleDoc, doc_of
@@ -20,6 +22,8 @@ RULES: tuple[ModuleType, ...] = (
     el003_weights_drain_loop,
     el004_weights_helper_drain,
     el005_weights_tee_drain,
+    el006_futures_unbounded_submit,
+    el007_futures_result_buffer,
     el008_weights_multi_pass,
 )
 BY_CODE: dict[str, ModuleType] = {r.CODE: r for r in RULES}
