@@ -46,5 +46,9 @@ fixes: $(STAMP)
 bench-memory: $(STAMP)
 	bash bench/llama4_memory/setup.sh >/dev/null
 	rm -rf $(CACHE)/fixed-llama4 && $(PY) fixes/regenerate.py --apply $(CACHE)/fixed-llama4
-	$(PY) bench/llama4_memory/run.py --fixed $(CACHE)/fixed-llama4 --size-mib 2048 \
-		--json bench/llama4_memory/results.json | tee bench/llama4_memory/results.md
+	rm -rf $(CACHE)/upstream-llama4 && $(PY) bench/llama4_memory/upstream_variant.py $(CACHE)/upstream-llama4
+	for malloc in pinned default; do \
+		$(PY) bench/llama4_memory/run.py --fixed $(CACHE)/fixed-llama4 --upstream $(CACHE)/upstream-llama4 \
+			--size-mib 2048 --malloc $$malloc --json bench/llama4_memory/results-$$malloc.json \
+			| tee bench/llama4_memory/results-$$malloc.md || exit 1; \
+	done

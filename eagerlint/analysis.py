@@ -11,7 +11,9 @@ safety decided by `safety`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import NamedTuple
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -28,12 +30,24 @@ from eagerlint.flow import (
     WeightValue,
 )
 from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep, Position
+from eagerlint.parse import decode
+from eagerlint.project import Imported, Project, imports, module_name
 from eagerlint.rules import RULES, materializes
 from eagerlint.rules.base import Match
-from eagerlint.scan import STREAM_ANNOTATION, Block, Outline
+from eagerlint.scan import STREAM_ANNOTATION, Block, Outline, outline
 from eagerlint.walk import descendants, every_node
 
 HelperKey = tuple[int, str]
+
+
+class Resolved(NamedTuple):
+    """A called function, the class it was found in, and the module that holds it."""
+
+    func: cst.FunctionDef
+    owner: Block | None
+    home: ModuleAnalysis
+
+
 _SHADOW = re.compile(
     r"^(?:(?:def|class)\s+(?P<d>\w+)|(?P<a>\w+)\s*(?::[^=\n]*)?=(?!=)|(?:from\s+\S+\s+)?import\s+(?P<i>.*))",
     re.M,
@@ -81,7 +95,15 @@ def shadowed_builtins(text: str) -> frozenset[str]:
 
 class ModuleAnalysis(ModuleView):
     def __init__(
-        self, text: str, outline: Outline, filename: str, options: AnalysisOptions, *, whole: bool = False
+        self,
+        text: str,
+        outline: Outline,
+        filename: str,
+        options: AnalysisOptions,
+        *,
+        whole: bool = False,
+        project: Project | None = None,
+        module_name: str = "",
     ) -> None:
         self.text = text
         self.outline = outline
@@ -92,6 +114,11 @@ class ModuleAnalysis(ModuleView):
         self._functions: dict[int, cst.FunctionDef] = {}  # header line -> node
         self._summaries: dict[HelperKey, HelperSummary] = {}
         self._whole = whole
+        self.project = project
+        self.module_name = module_name
+        self._import_table: dict[str, Imported] | None = None
+        # Other modules of the tree this analysis consulted (for cache validation).
+        self.deps: set[str] = set()
         if whole:
             self._parse_whole()
 
@@ -145,46 +172,106 @@ class ModuleAnalysis(ModuleView):
     def code(self, node: cst.CSTNode) -> str:
         return self._pieces[0].module.code_for_node(node)
 
-    def resolve_call(self, call: cst.Call, cls: Block | None) -> tuple[cst.FunctionDef, Block | None] | None:
+    def resolve_call(self, call: cst.Call, cls: Block | None) -> Resolved | None:
         func = call.func
         if isinstance(func, cst.Name):
-            block = self.outline.function(func.value)
-            node = self.function(block) if block else None
-            return (node, None) if node else None
-        if not isinstance(func, cst.Attribute) or cls is None:
+            return self._function_named(func.value)
+        if not isinstance(func, cst.Attribute):
             return None
         receiver = func.value
-        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls"):
+        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and cls is not None:
             return self._method(cls, func.attr.value, include_self=True)
-        if isinstance(receiver, cst.Call) and dotted_name(receiver.func) == "super":
+        if isinstance(receiver, cst.Call) and dotted_name(receiver.func) == "super" and cls is not None:
             return self._method(cls, func.attr.value, include_self=False)
+        if isinstance(receiver, cst.Name):
+            # `module.helper(...)` for an imported module of the analysed tree.
+            target = self._imported_module(receiver.value)
+            return target._function_named(func.attr.value, local_only=True) if target else None
         return None
+
+    def _function_named(self, name: str, *, local_only: bool = False) -> Resolved | None:
+        block = self.outline.function(name)
+        if block is not None:
+            node = self.function(block)
+            return Resolved(node, None, self) if node else None
+        if local_only:
+            return None
+        imported = self._imports().get(name)
+        if imported is None or imported.attr is None:
+            return None
+        target = self._other(imported.module)
+        return target._function_named(imported.attr, local_only=True) if target else None
 
     def _method(
         self, cls: Block, name: str, *, include_self: bool, seen: frozenset[str] = frozenset()
-    ) -> tuple[cst.FunctionDef, Block] | None:
+    ) -> Resolved | None:
         if include_self:
             block = cls.method(name)
             node = self.function(block) if block is not None else None
             if node is not None:
-                return node, cls
+                return Resolved(node, cls, self)
         for base in cls.bases:
-            parent = self.outline.cls(base)
-            if parent is not None and base not in seen:
-                found = self._method(parent, name, include_self=True, seen=seen | {base})
+            if base in seen:
+                continue
+            owner, parent = self._class_named(base)
+            if owner is not None and parent is not None:
+                found = owner._method(parent, name, include_self=True, seen=seen | {base})
                 if found:
                     return found
         return None
+
+    def _class_named(self, name: str) -> tuple[ModuleAnalysis | None, Block | None]:
+        """A base class by the name this module uses for it, here or imported."""
+        local = self.outline.cls(name)
+        if local is not None:
+            return self, local
+        head, _, attr = name.rpartition(".")
+        imported = self._imports().get(head or name)
+        if imported is None:
+            return None, None
+        if head:  # `module.Base`
+            target = self._other(
+                imported.module if imported.attr is None else f"{imported.module}.{imported.attr}"
+            )
+            return (target, target.outline.cls(attr)) if target else (None, None)
+        if imported.attr is None:
+            return None, None
+        target = self._other(imported.module)
+        return (target, target.outline.cls(imported.attr)) if target else (None, None)
+
+    def _imported_module(self, name: str) -> ModuleAnalysis | None:
+        imported = self._imports().get(name)
+        if imported is None:
+            return None
+        module = imported.module if imported.attr is None else f"{imported.module}.{imported.attr}"
+        return self._other(module)
+
+    def _imports(self) -> dict[str, Imported]:
+        if self._import_table is None:
+            self._import_table = (
+                imports(self.text, self.module_name, self.filename.endswith("__init__.py"))
+                if self.project
+                else {}
+            )
+        return self._import_table
+
+    def _other(self, module: str) -> ModuleAnalysis | None:
+        if self.project is None or module == self.module_name:
+            return None
+        found = self.project.analysis(module)
+        if found is not None:
+            self.deps.add(module)
+        return found if isinstance(found, ModuleAnalysis) else None
 
     def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
         resolved = self.resolve_call(call, cls)
         if resolved is None:
             return None
-        func, owner = resolved
+        func, owner, home = resolved
         param = safety.param_for(func, owner is not None, call, arg)
         if param is None:
             return None
-        return self._summary(func, owner, param)
+        return home._summary(func, owner, param)
 
     def _summary(self, func: cst.FunctionDef, owner: Block | None, param: cst.Param) -> HelperSummary:
         key = (id(func), param.name.value)
@@ -278,9 +365,9 @@ class ModuleAnalysis(ModuleView):
             assert isinstance(call, cst.Call)
             resolved = self.resolve_call(call, m.event.cls)
             arg = next(a for a in call.args if a.value is m.event.operand)
-            if resolved is None:
+            if resolved is None or resolved.home is not self:
                 continue
-            func, owner = resolved
+            func, owner, _ = resolved
             if func.name.value == "load_weights":
                 continue  # an entry point is reported in its own right
             param = safety.param_for(func, owner is not None, call, arg)
@@ -304,7 +391,7 @@ class ModuleAnalysis(ModuleView):
         # shows it beside the fix.
         message = f"{m.message}: {reason}" if fix is None and reason else m.message
         statement = _statement_of(m.event.stack, m.node)
-        flow = tuple(FlowStep(self.filename, self.position(node), note) for node, note in m.flow)
+        flow = tuple(FlowStep(view.filename, view.position(node), note) for node, note, view in m.flow)
         return Finding(
             m.code,
             m.name,
@@ -345,9 +432,29 @@ def _statement_of(stack: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> cst.CSTN
     return node
 
 
-def analyse(text: str, outline: Outline, filename: str, options: AnalysisOptions) -> list[Finding]:
-    """Findings for one module: snippets first, the whole module if a snippet does not parse."""
+def analyse(
+    text: str, outline: Outline, filename: str, options: AnalysisOptions, project: Project | None = None
+) -> tuple[list[Finding], set[str]]:
+    """Findings for one module, and the other modules consulted.
+
+    Snippets first; the whole module if a snippet does not parse on its own.
+    """
+    name = module_name(Path(filename)) if project else ""
     try:
-        return ModuleAnalysis(text, outline, filename, options).findings()
+        analysis = ModuleAnalysis(text, outline, filename, options, project=project, module_name=name)
+        return analysis.findings(), analysis.deps
     except SnippetError:
-        return ModuleAnalysis(text, outline, filename, options, whole=True).findings()
+        analysis = ModuleAnalysis(
+            text, outline, filename, options, whole=True, project=project, module_name=name
+        )
+        return analysis.findings(), analysis.deps
+
+
+def load_other(options: AnalysisOptions, project: Project) -> Callable[[str, Path], ModuleAnalysis]:
+    """How a project opens another module of the tree: outline now, parse on demand."""
+
+    def load(module: str, path: Path) -> ModuleAnalysis:
+        text, _ = decode(path.read_bytes())
+        return ModuleAnalysis(text, outline(text), str(path), options, project=project, module_name=module)
+
+    return load

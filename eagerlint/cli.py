@@ -116,7 +116,7 @@ def _clean() -> int:
 def _check(args: argparse.Namespace) -> int:
     from eagerlint import config, discover, report
     from eagerlint.model import ErrorKind, FileError, FileResult
-    from eagerlint.pipeline import FixMode, check_bytes
+    from eagerlint.pipeline import FixMode, check_bytes, make_project
     from eagerlint.rewrite import write_atomic
 
     try:
@@ -146,7 +146,9 @@ def _check(args: argparse.Namespace) -> int:
         sources[name] = data
         results.append(check_bytes(data, name, settings, mode))
     else:
-        for found in discover.discover(paths, settings, force_exclude=args.force_exclude):
+        discovered = list(discover.discover(paths, settings, force_exclude=args.force_exclude))
+        project = make_project([p for p in discovered if isinstance(p, Path)], settings)
+        for found in discovered:
             if isinstance(found, discover.Missing):
                 message = f"{found.path}: No such file or directory (os error 2)"
                 results.append(
@@ -163,7 +165,7 @@ def _check(args: argparse.Namespace) -> int:
                 )
                 continue
             sources[str(found)] = data
-            results.append(check_bytes(data, str(found), settings, mode))
+            results.append(check_bytes(data, str(found), settings, mode, project))
 
     status = EXIT_CLEAN
     out = sys.stdout

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -31,8 +32,8 @@ class ValueKind(enum.Enum):
 
 
 # A flow step before positions are known: positions are computed only for the
-# few steps that end up in a finding.
-Step = tuple[cst.CSTNode, str]
+# few steps that end up in a finding, by the module the node belongs to.
+Step = tuple[cst.CSTNode, str, "ModuleView"]
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,10 @@ class ModuleView:
         raise NotImplementedError
 
     def step(self, node: cst.CSTNode, note: str) -> Step:
-        return (node, note)
+        return (node, note, self)
 
-    def resolve_call(self, call: cst.Call, cls: Block | None) -> tuple[cst.FunctionDef, Block | None] | None:
+    def resolve_call(self, call: cst.Call, cls: Block | None) -> Any:
+        """(function node, owning class block or None, the ModuleView holding it), or None."""
         raise NotImplementedError
 
     def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import enum
 import traceback
+from pathlib import Path
 
 from eagerlint import parse, suppress
 from eagerlint.config import Settings
 from eagerlint.model import Applicability, ErrorKind, FileError, FileResult, Finding
+from eagerlint.project import Project
 
 MAX_FIX_ROUNDS = 10
 
@@ -30,7 +32,9 @@ class FixMode(enum.Enum):
         return self is FixMode.UNSAFE and applicability is Applicability.UNSAFE
 
 
-def _findings(text: str, filename: str, settings: Settings) -> tuple[list[Finding], int]:
+def _findings(
+    text: str, filename: str, settings: Settings, project: Project | None
+) -> tuple[list[Finding], int]:
     # Imported here so that a run whose files all fail the byte prefilter
     # never pays for importing libcst.
     import libcst as cst
@@ -39,16 +43,22 @@ def _findings(text: str, filename: str, settings: Settings) -> tuple[list[Findin
     from eagerlint.scan import outline
 
     try:
-        found = analyse(text, outline(text), filename, settings.analysis)
+        found, _deps = analyse(text, outline(text), filename, settings.analysis, project)
     except cst.ParserSyntaxError as exc:
         raise parse.ParseError(f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}") from None
     codes = settings.codes_for(filename)
     return suppress.apply([f for f in found if f.code in codes], text)
 
 
-def check_bytes(data: bytes, filename: str, settings: Settings, mode: FixMode = FixMode.NONE) -> FileResult:
+def check_bytes(
+    data: bytes,
+    filename: str,
+    settings: Settings,
+    mode: FixMode = FixMode.NONE,
+    project: Project | None = None,
+) -> FileResult:
     try:
-        return _check(data, filename, settings, mode)
+        return _check(data, filename, settings, mode, project)
     except parse.ParseError as exc:
         return FileResult(filename, error=FileError(filename, ErrorKind.PARSE, str(exc)))
     except RecursionError:
@@ -60,11 +70,13 @@ def check_bytes(data: bytes, filename: str, settings: Settings, mode: FixMode = 
         return FileResult(filename, error=error)
 
 
-def _check(data: bytes, filename: str, settings: Settings, mode: FixMode) -> FileResult:
+def _check(
+    data: bytes, filename: str, settings: Settings, mode: FixMode, project: Project | None
+) -> FileResult:
     if not parse.may_contain_streams(data, settings.analysis):
         return FileResult(filename)
     text, encoding = parse.decode(data)
-    findings, silenced = _findings(text, filename, settings)
+    findings, silenced = _findings(text, filename, settings, project)
     if mode is FixMode.NONE:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding)
     from eagerlint.rewrite import apply_fixes
@@ -78,7 +90,7 @@ def _check(data: bytes, filename: str, settings: Settings, mode: FixMode) -> Fil
         if applied == 0 or candidate == current:
             break
         try:
-            findings, silenced = _findings(candidate, filename, settings)
+            findings, silenced = _findings(candidate, filename, settings, project)
             _must_parse(candidate)
         except parse.ParseError as exc:
             # A fix that does not parse is a bug in eagerlint; keep the file intact.
@@ -104,3 +116,16 @@ def _must_parse(text: str) -> None:
         cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise parse.ParseError(f"line {exc.raw_line}: {exc.message}") from None
+
+
+def make_project(paths: list[Path], settings: Settings) -> Project:
+    """The analysed tree, opening other modules on demand to follow calls across files."""
+    project = Project.of(paths)
+
+    def load(module: str, path: Path) -> object:
+        from eagerlint.analysis import load_other
+
+        return load_other(settings.analysis, project)(module, path)
+
+    project.loader = load
+    return project

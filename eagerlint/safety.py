@@ -97,7 +97,7 @@ def _iterable_param(call: cst.Call, arg: cst.Arg, view: ModuleView) -> bool:
     resolved = view.resolve_call(call, None)
     if resolved is None:
         return False
-    func, owner = resolved
+    func, owner, _ = resolved
     param = param_for(func, owner is not None, call, arg)
     return (
         param is not None

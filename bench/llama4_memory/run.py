@@ -124,7 +124,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         is_stock = r["variant"] == "stock"
         cells = [
             r["arch"],
-            "stock" if is_stock else "fixed",
+            r.get("label", "stock" if is_stock else "fixed"),
             r["loader_case"],
             fmt_mib(r["total_bytes"] / MIB),
             f"{largest:g}",
@@ -165,6 +165,11 @@ def report(rows: list[dict[str, Any]], facts: dict[str, str]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fixed", type=Path, required=True, help="dir with fixed llama4.py and/or mllama4.py")
+    ap.add_argument(
+        "--upstream",
+        type=Path,
+        help="dir with the upstream hand fix (upstream_variant.py), measured alongside",
+    )
     ap.add_argument("--size-mib", type=float, default=2048, help="approximate checkpoint size")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write the raw results here")
@@ -180,13 +185,26 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for cls in CLASSES:
         ckpt = ensure_checkpoint(py, cls, args.size_mib, args.seed)
-        for variant in ("stock", str(args.fixed.resolve())):
+        variants = [
+            "stock",
+            *([str(args.upstream.resolve())] if args.upstream else []),
+            str(args.fixed.resolve()),
+        ]
+        for variant in variants:
             for case in LOADER_CASES:
                 print(f"measuring {cls} {variant} {case.label} ...", file=sys.stderr, flush=True)
                 r = measure(py, cls, ckpt["dir"], case, variant, args.malloc)
+                label = (
+                    "stock"
+                    if variant == "stock"
+                    else "upstream"
+                    if variant == variants[1] and args.upstream
+                    else "fixed"
+                )
                 rows.append(
                     {
                         **r,
+                        "label": label,
                         "total_bytes": ckpt["total_bytes"],
                         "largest_tensor_bytes": ckpt["largest_tensor_bytes"],
                     }

@@ -92,10 +92,14 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     message = f"`{name}()` {what} into containers"
     resolved = view.resolve_call(call, event.cls)
     assert resolved is not None  # drains() resolved it
-    if resolved[0].name.value == "load_weights":
+    if resolved.func.name.value == "load_weights":
         return  # another entry point: its own materialization is reported where it happens
+    if resolved.home is not view:
+        where = resolved.home.filename
+        yield Match(CODE, NAME, message, call, event, flow, no_fix_reason=f"the helper lives in {where}")
+        return
     try:
-        planned = partition.plan(call, event.stack, resolved[0], view, view.text)
+        planned = partition.plan(call, event.stack, resolved.func, view, view.text)
     except partition.Unavailable as exc:
         yield Match(CODE, NAME, message, call, event, flow, no_fix_reason=str(exc))
         return

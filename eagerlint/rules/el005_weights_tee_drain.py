@@ -96,7 +96,8 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
         yield Match(
             CODE,
             NAME,
-            f"tee branch consumed to the end before its sibling (line {row}) starts: tee buffers the whole stream",
+            f"tee branch consumed to the end before its sibling (line {row}) starts: "
+            "tee buffers the whole stream",
             node,
             first,
             flow,

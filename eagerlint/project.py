@@ -1,0 +1,102 @@
+"""The analysed tree as a whole: which file holds module `a.b.c`, and what each
+module imports, so that calls can be followed across files.
+
+Only files inside the analysed roots are ever opened; an import of anything
+else resolves to nothing.  Other modules are read, outlined and parsed lazily,
+when a stream is first handed to one of their functions, and every module a
+file's analysis consulted is recorded, so a result cache can check them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.M)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]+)", re.M)
+
+
+@dataclass(frozen=True)
+class Imported:
+    module: str  # absolute dotted module name
+    attr: str | None  # `from module import attr`; None for `import module`
+
+
+def module_name(path: Path) -> str:
+    """`pkg/sub/mod.py` -> `pkg.sub.mod`, going up while folders are packages."""
+    path = path.resolve()
+    parts = [path.stem] if path.stem != "__init__" else []
+    folder = path.parent
+    while (folder / "__init__.py").exists():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) if parts else path.stem
+
+
+def imports(text: str, current: str, is_package: bool) -> dict[str, Imported]:
+    """Local name -> what it refers to, from every import statement in `text`."""
+    found: dict[str, Imported] = {}
+    package = current if is_package else current.rpartition(".")[0]
+    for m in _FROM.finditer(text):
+        source = _absolute(m.group(1), package)
+        if source is None:
+            continue
+        for item in m.group(2).strip("() \t\n").split(","):
+            words = item.split()
+            if not words or words[0] == "*":
+                continue
+            local = words[-1] if len(words) == 3 and words[1] == "as" else words[0]
+            found[local] = Imported(source, words[0])
+    for m in _IMPORT.finditer(text):
+        for item in m.group(1).split(","):
+            words = item.split()
+            if not words:
+                continue
+            if len(words) == 3 and words[1] == "as":
+                found[words[2]] = Imported(words[0], None)
+            else:
+                found[words[0].split(".")[0]] = Imported(words[0].split(".")[0], None)
+    return found
+
+
+def _absolute(name: str, package: str) -> str | None:
+    dots = len(name) - len(name.lstrip("."))
+    if not dots:
+        return name
+    base = package.split(".") if package else []
+    if dots - 1 > len(base):
+        return None
+    base = base[: len(base) - (dots - 1)]
+    rest = name[dots:]
+    return ".".join([*base, rest] if rest else base)
+
+
+@dataclass
+class Project:
+    """Module name -> file, over the files being checked."""
+
+    files: dict[str, Path]
+    # Builds the analysis of another module on first use (set by the pipeline).
+    loader: Callable[[str, Path], Any] | None = None
+    _modules: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, paths: Iterable[Path]) -> Project:
+        return cls({module_name(p): p for p in paths})
+
+    def analysis(self, module: str) -> Any | None:
+        """The analysis of `module` if it is one of the checked files."""
+        if module in self._modules:
+            return self._modules[module]
+        path = self.files.get(module)
+        found = None
+        if path is not None and self.loader is not None:
+            try:
+                found = self.loader(module, path)
+            except (OSError, UnicodeDecodeError, SyntaxError):
+                found = None
+        self._modules[module] = found
+        return found

@@ -1,0 +1,36 @@
+"""Streams are followed into helpers of other modules of the analysed tree."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.helpers import expected_markers
+from tests.test_cli import eagerlint
+
+FIXTURE = Path(__file__).parent / "fixtures" / "cross"
+
+
+def test_findings_through_other_modules(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "cross")
+    root = tmp_path / "cross"
+    r = eagerlint("check", ".", "--output-format", "json", cwd=root)
+    found = json.loads(r.stdout)
+    model = (root / "enginepkg" / "model.py").read_text()
+    assert {(f["location"]["row"], f["code"]) for f in found} == expected_markers(model)
+    assert all(f["filename"] == "enginepkg/model.py" for f in found)
+    split = next(f for f in found if f["location"]["row"] == 9)
+    files = [step["filename"] for step in split["flow"]]
+    # From the stream in model.py into the helper's loop in loader_utils.py.
+    assert files[0] == "enginepkg/model.py" and files[-1] == "enginepkg/loader_utils.py"
+    assert split["flow"][-1]["row"] == 12 and "kept" in split["flow"][-1]["note"]
+
+
+def test_without_the_other_module_nothing_is_resolved(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "cross")
+    root = tmp_path / "cross"
+    # Only model.py is analysed: imports of files outside the roots resolve to nothing.
+    r = eagerlint("check", "enginepkg/model.py", "--output-format", "json", cwd=root)
+    codes = {(f["location"]["row"], f["code"]) for f in json.loads(r.stdout)}
+    assert codes == set()  # even `renamed(...)` is unknown, so it ends the stream
