@@ -115,7 +115,7 @@ class ModuleAnalysis(ModuleView):
         self._summaries: dict[HelperKey, HelperSummary] = {}
         self._whole = whole
         self.project = project
-        self.module_name = module_name
+        self._module_name = module_name or None
         self._import_table: dict[str, Imported] | None = None
         # Other modules of the tree this analysis consulted (for cache validation).
         self.deps: set[str] = set()
@@ -246,6 +246,12 @@ class ModuleAnalysis(ModuleView):
         module = imported.module if imported.attr is None else f"{imported.module}.{imported.attr}"
         return self._other(module)
 
+    @property
+    def module_name(self) -> str:
+        if self._module_name is None:
+            self._module_name = module_name(Path(self.filename))
+        return self._module_name
+
     def _imports(self) -> dict[str, Imported]:
         if self._import_table is None:
             self._import_table = (
@@ -258,7 +264,7 @@ class ModuleAnalysis(ModuleView):
     def _other(self, module: str) -> ModuleAnalysis | None:
         if self.project is None or module == self.module_name:
             return None
-        found = self.project.analysis(module)
+        found = self.project.analysis(module, Path(self.filename), self.module_name)
         if found is not None:
             self.deps.add(module)
         return found if isinstance(found, ModuleAnalysis) else None
@@ -347,9 +353,11 @@ class ModuleAnalysis(ModuleView):
                 for name, kind in streams.source_params(func, is_method=owner is not None).items()
             }
             matches.extend(self._matches(FunctionWalker(self, func, owner, seeds).run()))
+            text = block.text(self.outline.lines)
             for rule in RULES:
                 unit_check = getattr(rule, "check_unit", None)
-                if unit_check is not None:
+                # Syntactic rules name the word they need: a cheap no first.
+                if unit_check is not None and getattr(rule, "UNIT_TRIGGER", "") in text:
                     matches.extend(unit_check(func, self))
         helper_targets = self._helper_targets(matches)
         kept = [self._finding(m) for m in matches if m.event.value.seed not in helper_targets]
@@ -403,6 +411,7 @@ class ModuleAnalysis(ModuleView):
             flow,
             reason,
             statement_row=self.position(statement).row,
+            scope=_scope(m),
         )
 
 
@@ -458,3 +467,8 @@ def load_other(options: AnalysisOptions, project: Project) -> Callable[[str, Pat
         return ModuleAnalysis(text, outline(text), str(path), options, project=project, module_name=module)
 
     return load
+
+
+def _scope(m: Match) -> str:
+    func = m.event.function.name.value
+    return f"{m.event.cls.name}.{func}" if m.event.cls is not None else func

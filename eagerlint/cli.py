@@ -116,7 +116,7 @@ def _clean() -> int:
 def _check(args: argparse.Namespace) -> int:
     from eagerlint import config, discover, report
     from eagerlint.model import ErrorKind, FileError, FileResult
-    from eagerlint.pipeline import FixMode, check_bytes, make_project
+    from eagerlint.pipeline import FixMode, check_bytes
     from eagerlint.rewrite import write_atomic
 
     try:
@@ -146,26 +146,16 @@ def _check(args: argparse.Namespace) -> int:
         sources[name] = data
         results.append(check_bytes(data, name, settings, mode))
     else:
+        from eagerlint import runner
+
         discovered = list(discover.discover(paths, settings, force_exclude=args.force_exclude))
-        project = make_project([p for p in discovered if isinstance(p, Path)], settings)
-        for found in discovered:
-            if isinstance(found, discover.Missing):
-                message = f"{found.path}: No such file or directory (os error 2)"
-                results.append(
-                    FileResult(str(found.path), error=FileError(str(found.path), ErrorKind.READ, message))
-                )
-                continue
-            try:
-                data = found.read_bytes()
-            except OSError as exc:
-                results.append(
-                    FileResult(
-                        str(found), error=FileError(str(found), ErrorKind.READ, exc.strerror or str(exc))
-                    )
-                )
-                continue
-            sources[str(found)] = data
-            results.append(check_bytes(data, str(found), settings, mode, project))
+        missing = [m for m in discovered if isinstance(m, discover.Missing)]
+        for m in missing:
+            message = f"{m.path}: No such file or directory (os error 2)"
+            results.append(FileResult(str(m.path), error=FileError(str(m.path), ErrorKind.READ, message)))
+        files = [p for p in discovered if isinstance(p, Path)]
+        checked, sources = runner.run(files, settings, mode, use_cache=not args.no_cache)
+        results.extend(checked)
 
     status = EXIT_CLEAN
     out = sys.stdout

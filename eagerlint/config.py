@@ -76,6 +76,15 @@ class Settings:
     warnings: tuple[str, ...] = ()
     source: Path | None = None
 
+    def fingerprint(self) -> tuple[object, ...]:
+        """Everything that changes results, for the cache key."""
+        return (
+            sorted(self.enabled()),
+            self.per_file_ignores,
+            self.analysis,
+            str(self.root.resolve()),
+        )
+
     def enabled(self) -> frozenset[str]:
         chosen = {c for c in ALL_CODES if _matches_any(c, self.select)}
         return frozenset(c for c in chosen if not _matches_any(c, self.ignore))

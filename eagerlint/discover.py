@@ -40,101 +40,96 @@ def _gitignore(directory: Path) -> Spec | None:
         return None
 
 
-def _relative(path: Path, root: Path) -> str | None:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return None
-
-
 def discover(
     paths: list[Path], settings: Settings, *, force_exclude: bool = False
 ) -> Iterator[Path | Missing]:
     excludes = _spec((*settings.exclude, *settings.extend_exclude))
-    root = settings.root.resolve()
-    seen: set[Path] = set()
+    root = str(settings.root.resolve())
+    seen: set[str] = set()
     for given in paths:
         if not given.exists():
             yield Missing(given)
             continue
+        absolute = str(given.resolve())
         if given.is_file():
             if force_exclude and _excluded_anywhere(given, root, excludes, settings.respect_gitignore):
                 continue
-            if given.resolve() not in seen:
-                seen.add(given.resolve())
+            if absolute not in seen:
+                seen.add(absolute)
                 yield given
             continue
-        for found in _walk(given, root, excludes, settings.respect_gitignore):
-            if found.resolve() not in seen:
-                seen.add(found.resolve())
+        ignores = _ignores_above(given) if settings.respect_gitignore else []
+        for found, found_abs in _walk_dir(
+            given, absolute, root, excludes, settings.respect_gitignore, ignores
+        ):
+            if found_abs not in seen:
+                seen.add(found_abs)
                 yield found
 
 
+def _rel(absolute: str, base: str) -> str | None:
+    """`absolute` relative to `base`, by string: no filesystem calls per entry."""
+    if absolute == base:
+        return "."
+    prefix = base.rstrip("/") + "/"
+    return absolute[len(prefix) :] if absolute.startswith(prefix) else None
+
+
 def _excluded(
-    path: Path,
-    is_dir: bool,
-    root: Path,
-    excludes: Spec,
-    ignores: list[tuple[Path, Spec]],
+    absolute: str, name: str, is_dir: bool, root: str, excludes: Spec, ignores: list[tuple[str, Spec]]
 ) -> bool:
     suffix = "/" if is_dir else ""
-    absolute = path.resolve()
-    rel = _relative(absolute, root)
+    rel = _rel(absolute, root)
     # Patterns are rooted at the config directory; outside it, match on names.
-    if excludes.match_file((rel if rel is not None else path.name) + suffix):
+    if excludes.match_file((rel if rel is not None else name) + suffix):
         return True
     for base, spec in ignores:
-        rel_git = _relative(absolute, base)
+        rel_git = _rel(absolute, base)
         if rel_git is not None and spec.match_file(rel_git + suffix):
             return True
     return False
 
 
-def _excluded_anywhere(path: Path, root: Path, excludes: Spec, gitignore: bool) -> bool:
+def _ignores_above(path: Path) -> list[tuple[str, Spec]]:
+    """.gitignore files above `path` (outermost first)."""
+    found: list[tuple[str, Spec]] = []
+    for parent in reversed(path.resolve().parents):
+        spec = _gitignore(parent)
+        if spec is not None:
+            found.append((str(parent), spec))
+    return found
+
+
+def _excluded_anywhere(path: Path, root: str, excludes: Spec, gitignore: bool) -> bool:
     """Whether `path` or any folder above it (up to the root) is excluded."""
-    ignores: list[tuple[Path, Spec]] = []
-    if gitignore:
-        for parent in reversed(path.resolve().parents):
-            spec = _gitignore(parent)
-            if spec is not None:
-                ignores.append((parent, spec))
+    ignores = _ignores_above(path) if gitignore else []
     absolute = path.resolve()
-    candidates = [absolute, *(p for p in absolute.parents if _relative(p, root) not in (None, "."))]
-    return any(_excluded(c, c != absolute, root, excludes, ignores) for c in candidates)
-
-
-def _walk(top: Path, root: Path, excludes: Spec, gitignore: bool) -> Iterator[Path]:
-    ignores: list[tuple[Path, Spec]] = []
-    if gitignore:
-        # .gitignore files above the starting folder, up to the repository root.
-        for parent in reversed(top.resolve().parents):
-            spec = _gitignore(parent)
-            if spec is not None:
-                ignores.append((parent, spec))
-    yield from _walk_dir(top, root, excludes, gitignore, ignores)
+    candidates = [absolute, *(p for p in absolute.parents if _rel(str(p), root) not in (None, "."))]
+    return any(_excluded(str(c), c.name, c != absolute, root, excludes, ignores) for c in candidates)
 
 
 def _walk_dir(
     directory: Path,
-    root: Path,
+    absolute: str,
+    root: str,
     excludes: Spec,
     gitignore: bool,
-    ignores: list[tuple[Path, Spec]],
-) -> Iterator[Path]:
+    ignores: list[tuple[str, Spec]],
+) -> Iterator[tuple[Path, str]]:
     if gitignore:
         spec = _gitignore(directory)
         if spec is not None:
-            ignores = [*ignores, (directory.resolve(), spec)]
+            ignores = [*ignores, (absolute, spec)]
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return
     for entry in entries:
-        path = Path(entry.path)
+        entry_abs = f"{absolute}/{entry.name}"
         is_dir = entry.is_dir(follow_symlinks=False)
-        if _excluded(path, is_dir, root, excludes, ignores):
+        if _excluded(entry_abs, entry.name, is_dir, root, excludes, ignores):
             continue
         if is_dir:
-            yield from _walk_dir(path, root, excludes, gitignore, ignores)
+            yield from _walk_dir(Path(entry.path), entry_abs, root, excludes, gitignore, ignores)
         elif entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file():
-            yield path
+            yield Path(entry.path), entry_abs

@@ -72,6 +72,8 @@ class Finding:
     fix_reason: str = ""
     # First line of the statement holding the finding (`# noqa` may sit there).
     statement_row: int = 0
+    # The function holding the finding, as `Class.method` or `function`.
+    scope: str = ""
 
 
 class ErrorKind(enum.Enum):
@@ -102,6 +104,8 @@ class FileResult:
     encoding: str = "utf-8"
     # Findings suppressed by noqa, for --statistics and tests.
     suppressed: int = 0
+    # Other files of the tree whose functions the analysis followed (cache validation).
+    deps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ def may_contain_streams(data: bytes, options: AnalysisOptions) -> bool:
         return True
     if any(p.rsplit(".", 1)[-1].encode() in data for p in options.stream_producers):
         return True
-    return b"Tensor" in data and STREAM_ANNOTATION_BYTES.search(data) is not None
+    # The regex is slow on big files; `tuple[str` is a cheap necessary condition.
+    return (b"tuple[str" in data or b"Tuple[str" in data) and STREAM_ANNOTATION_BYTES.search(data) is not None
 
 
 def decode(data: bytes) -> tuple[str, str]:

@@ -34,7 +34,7 @@ class FixMode(enum.Enum):
 
 def _findings(
     text: str, filename: str, settings: Settings, project: Project | None
-) -> tuple[list[Finding], int]:
+) -> tuple[list[Finding], int, tuple[str, ...]]:
     # Imported here so that a run whose files all fail the byte prefilter
     # never pays for importing libcst.
     import libcst as cst
@@ -43,11 +43,13 @@ def _findings(
     from eagerlint.scan import outline
 
     try:
-        found, _deps = analyse(text, outline(text), filename, settings.analysis, project)
+        found, deps = analyse(text, outline(text), filename, settings.analysis, project)
     except cst.ParserSyntaxError as exc:
         raise parse.ParseError(f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}") from None
     codes = settings.codes_for(filename)
-    return suppress.apply([f for f in found if f.code in codes], text)
+    kept, silenced = suppress.apply([f for f in found if f.code in codes], text)
+    paths = tuple(sorted(project.path_of_module(m) for m in project.closure(deps))) if project else ()
+    return kept, silenced, paths
 
 
 def check_bytes(
@@ -76,9 +78,9 @@ def _check(
     if not parse.may_contain_streams(data, settings.analysis):
         return FileResult(filename)
     text, encoding = parse.decode(data)
-    findings, silenced = _findings(text, filename, settings, project)
+    findings, silenced, deps = _findings(text, filename, settings, project)
     if mode is FixMode.NONE:
-        return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding)
+        return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)
     from eagerlint.rewrite import apply_fixes
 
     current, applied_total = text, 0
@@ -90,14 +92,14 @@ def _check(
         if applied == 0 or candidate == current:
             break
         try:
-            findings, silenced = _findings(candidate, filename, settings, project)
+            findings, silenced, deps = _findings(candidate, filename, settings, project)
             _must_parse(candidate)
         except parse.ParseError as exc:
             # A fix that does not parse is a bug in eagerlint; keep the file intact.
             raise RuntimeError(f"a fix produced invalid code ({exc}); the file was left unchanged") from None
         current, applied_total = candidate, applied_total + applied
     if applied_total == 0:
-        return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding)
+        return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)
     return FileResult(
         filename,
         tuple(findings),
@@ -105,6 +107,7 @@ def _check(
         applied_fixes=applied_total,
         suppressed=silenced,
         encoding=encoding,
+        deps=deps,
     )
 
 

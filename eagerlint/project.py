@@ -9,6 +9,7 @@ file's analysis consulted is recorded, so a result cache can check them.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -76,27 +77,60 @@ def _absolute(name: str, package: str) -> str | None:
 
 @dataclass
 class Project:
-    """Module name -> file, over the files being checked."""
+    """The files being checked, and the modules among them opened so far."""
 
-    files: dict[str, Path]
+    files: set[str]  # absolute paths
     # Builds the analysis of another module on first use (set by the pipeline).
     loader: Callable[[str, Path], Any] | None = None
     _modules: dict[str, Any] = field(default_factory=dict)
+    _paths: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, paths: Iterable[Path]) -> Project:
-        return cls({module_name(p): p for p in paths})
+        return cls({os.path.abspath(p) for p in paths})
 
-    def analysis(self, module: str) -> Any | None:
+    def path_of(self, module: str, near: Path, near_module: str) -> Path | None:
+        """The checked file that holds `module`, seen from file `near` (module `near_module`)."""
+        near = Path(os.path.abspath(near))
+        # `a.b.c` lives in root/a/b/c.py, `a.b` in root/a/b/__init__.py.
+        up = near_module.count(".") + (1 if near.name == "__init__.py" else 0)
+        if up >= len(near.parents):
+            return None
+        root = near.parents[up]
+        base = root.joinpath(*module.split("."))
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if str(candidate) in self.files:
+                return candidate
+        return None
+
+    def closure(self, modules: Iterable[str]) -> set[str]:
+        """`modules` and every module their analyses consulted in turn."""
+        seen: set[str] = set()
+        todo = list(modules)
+        while todo:
+            module = todo.pop()
+            if module in seen:
+                continue
+            seen.add(module)
+            analysis = self._modules.get(module)
+            todo.extend(getattr(analysis, "deps", ()))
+        return seen
+
+    def path_of_module(self, module: str) -> str:
+        """The file an already opened module was read from."""
+        return self._paths.get(module, "")
+
+    def analysis(self, module: str, near: Path, near_module: str) -> Any | None:
         """The analysis of `module` if it is one of the checked files."""
         if module in self._modules:
             return self._modules[module]
-        path = self.files.get(module)
+        path = self.path_of(module, near, near_module)
         found = None
         if path is not None and self.loader is not None:
+            self._paths[module] = str(path)
             try:
                 found = self.loader(module, path)
-            except (OSError, UnicodeDecodeError, SyntaxError):
+            except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
                 found = None
         self._modules[module] = found
         return found

@@ -93,6 +93,7 @@ def as_json(f: Finding) -> dict[str, Any]:
         "end_location": _pos(f.end_location),
         "fix": fix,
         "noqa_row": f.statement_row or f.location.row,
+        "scope": f.scope,
         "flow": [
             {
                 "filename": display_name(s.filename),

@@ -79,11 +79,15 @@ def outline(text: str) -> Outline:
     string: str | None = None  # the delimiter of the triple-quoted string we are in
     for i, line in enumerate(lines):
         starts_in_string = string is not None
-        string = _string_state(line, string)
-        if starts_in_string or not _is_code(line):
-            # The inside of a docstring is neither a header nor a dedent.
+        # Most lines hold no triple quote: test with `in` before the regex.
+        if (string is not None and string in line) or (string is None and ('"""' in line or "'''" in line)):
+            string = _string_state(line, string)
+        if starts_in_string:
+            continue  # the inside of a docstring is neither a header nor a dedent
+        stripped = line.lstrip(" \t")
+        if not stripped or stripped[0] in "#\r\n":
             continue
-        indent = _indent(line)
+        indent = len(line) - len(stripped)
         while open_blocks and indent <= open_blocks[-1].indent and not _continues(lines, i):
             _close(open_blocks.pop(), i, lines)
         header = _HEADER.match(line)

@@ -49,6 +49,7 @@ from eagerlint.rules.futures import Located, event_at, genexp_bindings, in_scope
 CODE = "EL006"
 NAME = "futures-unbounded-submit"
 MATERIALIZES = False
+UNIT_TRIGGER = ".submit("  # every match involves `executor.submit(...)`
 SETTERS = frozenset({"as_completed", "wait"})
 
 

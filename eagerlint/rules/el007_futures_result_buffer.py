@@ -46,6 +46,7 @@ from eagerlint.walk import descendants
 CODE = "EL007"
 NAME = "futures-result-buffer"
 MATERIALIZES = False
+UNIT_TRIGGER = ".submit("  # every match involves `executor.submit(...)`
 RELEASES = frozenset({"remove", "discard", "pop", "popleft", "clear"})
 
 

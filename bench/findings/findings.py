@@ -1,0 +1,95 @@
+"""eagerlint's findings on a whole vLLM release, as a reviewable list.
+
+    python bench/findings/findings.py 0.33.0            # print code, path, scope per finding
+    python bench/findings/findings.py 0.33.0 --update   # rewrite vllm-0.33.0.expected.json
+    python bench/findings/findings.py 0.33.0 --check    # exit 1 if the findings changed
+
+The release's `.py` files come from its PyPI wheel (bench/vllm_source.py). The
+expected list is what tests/test_vllm_findings.py compares against, so that a
+change in what eagerlint reports on real code shows up in review; every entry
+has a verdict in vllm-0.33.0.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import vllm_source  # noqa: E402
+
+Entry = tuple[str, str, str]
+
+
+def findings(version: str) -> list[dict[str, object]]:
+    src = vllm_source.source(version)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eagerlint",
+            "check",
+            "vllm",
+            "--output-format",
+            "json",
+            "--exit-zero",
+            "--no-cache",
+        ],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"eagerlint failed: {result.stderr}")
+    data: list[dict[str, object]] = json.loads(result.stdout)
+    return data
+
+
+def entries(found: list[dict[str, object]]) -> list[Entry]:
+    return sorted({(str(f["code"]), str(f["filename"]), str(f["scope"])) for f in found})
+
+
+def expected_path(version: str) -> Path:
+    return HERE / f"vllm-{version}.expected.json"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("version")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--update", action="store_true")
+    mode.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    found = findings(args.version)
+    current = entries(found)
+    path = expected_path(args.version)
+    if args.update:
+        path.write_text(json.dumps([list(e) for e in current], indent=1) + "\n")
+        print(f"wrote {len(current)} entries to {path.relative_to(ROOT)}")
+        return 0
+    if args.check:
+        expected = [tuple(e) for e in json.loads(path.read_text())]
+        if expected != current:
+            for e in sorted(set(expected) - set(current)):
+                print("gone:", *e)
+            for e in sorted(set(current) - set(expected)):
+                print("new: ", *e)
+            return 1
+        print(f"{len(current)} entries, as expected")
+        return 0
+    for f in found:
+        loc = f["location"]
+        assert isinstance(loc, dict)
+        print(f"{f['code']}  {f['filename']}:{loc['row']}  {f['scope']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
