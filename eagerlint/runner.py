@@ -163,7 +163,7 @@ def run(
                 remaining.append(i)
         todo = remaining
 
-    paths = [p for p in files]
+    paths = list(files)
     workers = min(jobs or _jobs(), len(todo))
     if workers > 1 and len(todo) >= POOL_THRESHOLD and mode is FixMode.NONE:
         import multiprocessing
@@ -172,8 +172,7 @@ def run(
         items = [(str(files[i]), sources[str(files[i])]) for i in todo]
         with context.Pool(workers, _init_worker, (settings, mode, paths)) as pool:
             chunk = max(1, len(items) // (workers * 8))
-            for i, result in zip(todo, pool.imap(_work, items, chunksize=chunk), strict=True):
-                results[i] = result
+            results.update(zip(todo, pool.imap(_work, items, chunksize=chunk), strict=True))
     else:
         project = make_project(paths, settings)
         for i in todo:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import vllm_source  # noqa: E402
+import vllm_source
 
 MODELS = "vllm/model_executor/models"
 
