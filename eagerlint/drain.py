@@ -277,12 +277,13 @@ def find_drain(loop: cst.For) -> Drain | None:
     if any(p.exit in (Exit.BREAK, Exit.RETURN) for p in paths):
         return None  # may stop early: a bounded probe, not every element
     default = [p for p in iteration if p.default]
-    if not default:
+    rejects = [p for p in paths if p.default and p.exit is Exit.RAISE and p.via_else]
+    if not default and not rejects:
         return None
-    outcomes = {p.outcome() for p in default}
+    outcomes = {p.outcome() for p in default} or {Outcome.DROP}
     if outcomes == {Outcome.DROP} and all(p.via_else for p in default):
-        # `else: log("unexpected weight")`: the data flows through the
-        # branches; a drain when they mostly keep.
+        # `else: log("unexpected weight")` or `else: raise`: the data flows
+        # through the branches; a drain when they mostly keep.
         kept = sum(1 for p in iteration if p.outcome() is Outcome.KEEP)
         consumed = sum(1 for p in iteration if p.outcome() is Outcome.CONSUME)
         if kept <= consumed:
