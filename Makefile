@@ -53,3 +53,9 @@ bench-memory: $(STAMP)
 			--size-mib 2048 --malloc $$malloc --json bench/llama4_memory/results-$$malloc.json \
 			| tee bench/llama4_memory/results-$$malloc.md || exit 1; \
 	done
+
+# Speed on the whole vLLM 0.33.0 package against ruff, Fixit and the floors (~3 min).
+bench-speed: $(STAMP)
+	$(PY) -m pip install --quiet fixit==2.2.1
+	$(PY) bench/vllm_source.py 0.33.0 >/dev/null
+	$(PY) bench/speed/run.py --json bench/speed/results.json | tee bench/speed/results.md
