@@ -22,4 +22,5 @@ def test_vllm_0_33_findings_match_the_reviewed_list() -> None:
 def test_every_expected_finding_has_a_verdict() -> None:
     review = (ROOT / "bench" / "findings" / "vllm-0.33.0.md").read_text()
     for code, path, scope in json.loads(findings.expected_path("0.33.0").read_text()):
-        assert f"| {code} | `{path}" in review and scope in review, (code, path, scope)
+        rows = [line for line in review.splitlines() if f"`{path}:" in line and scope in line]
+        assert any(f"| {code}" in row for row in rows), (code, path, scope)
