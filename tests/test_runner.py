@@ -1,0 +1,107 @@
+"""Findings and fixes do not depend on how a run is organised: serial or pooled,
+cold or warm cache, one file at a time or the whole tree."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from eagerlint import runner
+from eagerlint.config import Settings
+from eagerlint.model import FileResult
+from eagerlint.pipeline import FixMode
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "cross", root)
+    for fixture in FIXTURES.glob("EL[0-9][0-9][0-9].py"):
+        shutil.copy(fixture, root / fixture.name)
+    (root / "clean.py").write_text("def f(x):\n    return [i for i in x]\n")
+    monkeypatch.chdir(root)
+    return root
+
+
+def files(root: Path) -> list[Path]:
+    return sorted(p.relative_to(root) for p in root.rglob("*.py"))
+
+
+def summary(results: list[FileResult]) -> dict[str, list[tuple[str, int, int, str]]]:
+    return {
+        r.filename: [(f.code, f.location.row, f.location.column, f.message) for f in r.findings]
+        for r in results
+    }
+
+
+def run(root: Path, **kwargs: object) -> list[FileResult]:
+    results, _ = runner.run(files(root), Settings(root=root), FixMode.NONE, **kwargs)  # type: ignore[arg-type]
+    return results
+
+
+def test_serial_and_pooled_agree(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "POOL_THRESHOLD", 2)
+    serial = run(tree, use_cache=False, jobs=1)
+    pooled = run(tree, use_cache=False, jobs=2)
+    assert summary(serial) == summary(pooled)
+    assert sum(len(r.findings) for r in serial) > 20
+
+
+def test_cold_and_warm_agree(tree: Path) -> None:
+    cold = run(tree, use_cache=True, jobs=1)
+    assert (tree / runner.CACHE_DIR / ".gitignore").read_text().endswith("*\n")
+    warm = run(tree, use_cache=True, jobs=1)
+    assert summary(cold) == summary(warm)
+    assert summary(cold) == summary(run(tree, use_cache=False, jobs=1))
+
+
+def test_warm_run_reads_results_from_the_cache(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(tree, use_cache=True, jobs=1)
+    calls: list[str] = []
+    real = runner.check_bytes
+
+    def counting(data: bytes, name: str, *args: object, **kwargs: object) -> FileResult:
+        calls.append(name)
+        return real(data, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "check_bytes", counting)
+    run(tree, use_cache=True, jobs=1)
+    assert calls == []
+
+
+def test_a_changed_helper_in_another_file_invalidates_its_callers(tree: Path) -> None:
+    model = Path("enginepkg/model.py")
+    before = {
+        f.location.row
+        for r in run(tree, use_cache=True, jobs=1)
+        if Path(r.filename) == model
+        for f in r.findings
+    }
+    assert 9 in before  # split_by_prefix(...) drains
+    helpers = tree / "enginepkg" / "loader_utils.py"
+    # The helper now streams: its caller's cached finding must not survive.
+    helpers.write_text(
+        helpers.read_text().replace(
+            "            inside.append((name, weight))", "            yield name, weight"
+        )
+    )
+    after = {
+        f.location.row
+        for r in run(tree, use_cache=True, jobs=1)
+        if Path(r.filename) == model
+        for f in r.findings
+    }
+    assert 9 not in after
+
+
+def test_one_file_at_a_time_agrees_with_the_whole_tree(tree: Path) -> None:
+    whole = summary(run(tree, use_cache=False, jobs=1))
+    for path in files(tree):
+        if path.parent != Path("."):
+            continue  # cross-module findings need their helpers in the run
+        alone, _ = runner.run([path], Settings(root=tree), FixMode.NONE, use_cache=False, jobs=1)
+        assert summary(alone) == {str(path): whole[str(path)]}
