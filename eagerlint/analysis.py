@@ -109,7 +109,7 @@ class ModuleAnalysis(ModuleView):
         self.outline = outline
         self.filename = filename
         self.options = options
-        self.shadowed_builtins = shadowed_builtins(text)
+        self._shadowed: frozenset[str] | None = None
         self._pieces: list[_Parsed] = []
         self._functions: dict[int, cst.FunctionDef] = {}  # header line -> node
         self._summaries: dict[HelperKey, HelperSummary] = {}
@@ -121,6 +121,13 @@ class ModuleAnalysis(ModuleView):
         self.deps: set[str] = set()
         if whole:
             self._parse_whole()
+
+    @property
+    def shadowed_builtins(self) -> frozenset[str]:  # type: ignore[override]
+        # A regex over the whole module: only run when a rule asks.
+        if self._shadowed is None:
+            self._shadowed = shadowed_builtins(self.text)
+        return self._shadowed
 
     # -- parsing ------------------------------------------------------------------
     def _parse_whole(self) -> None:

@@ -28,10 +28,6 @@ class Missing:
     path: Path
 
 
-def _spec(patterns: tuple[str, ...]) -> Spec:
-    return Spec.from_lines(patterns)
-
-
 def _gitignore(directory: Path) -> Spec | None:
     path = directory / ".gitignore"
     try:
@@ -43,7 +39,7 @@ def _gitignore(directory: Path) -> Spec | None:
 def discover(
     paths: list[Path], settings: Settings, *, force_exclude: bool = False
 ) -> Iterator[Path | Missing]:
-    excludes = _spec((*settings.exclude, *settings.extend_exclude))
+    excludes = Excludes.of((*settings.exclude, *settings.extend_exclude))
     root = str(settings.root.resolve())
     seen: set[str] = set()
     for given in paths:
@@ -75,13 +71,43 @@ def _rel(absolute: str, base: str) -> str | None:
     return absolute[len(prefix) :] if absolute.startswith(prefix) else None
 
 
+@dataclass(frozen=True)
+class Excludes:
+    """Exclude patterns, with plain names (`.venv`, `build`) answered by a set lookup."""
+
+    names: frozenset[str]  # `name`: a file or folder of that name, anywhere
+    dir_names: frozenset[str]  # `name/`: a folder of that name, anywhere
+    spec: Spec | None  # the patterns that need pathspec, if any
+
+    @classmethod
+    def of(cls, patterns: tuple[str, ...]) -> Excludes:
+        plain = [p for p in patterns if _is_plain(p)]
+        rest = [p for p in patterns if not _is_plain(p)]
+        return cls(
+            frozenset(p for p in plain if not p.endswith("/")),
+            frozenset(p[:-1] for p in plain if p.endswith("/")),
+            Spec.from_lines(rest) if rest else None,
+        )
+
+    def match(self, rel: str, name: str, is_dir: bool) -> bool:
+        if name in self.names or (is_dir and name in self.dir_names):
+            return True
+        return self.spec is not None and self.spec.match_file(rel + ("/" if is_dir else ""))
+
+
+def _is_plain(pattern: str) -> bool:
+    """A bare name matches that name at any depth in gitignore syntax."""
+    body = pattern[:-1] if pattern.endswith("/") else pattern
+    return bool(body) and not any(c in body for c in "*?[]!/\\") and not body.startswith("#")
+
+
 def _excluded(
-    absolute: str, name: str, is_dir: bool, root: str, excludes: Spec, ignores: list[tuple[str, Spec]]
+    absolute: str, name: str, is_dir: bool, root: str, excludes: Excludes, ignores: list[tuple[str, Spec]]
 ) -> bool:
     suffix = "/" if is_dir else ""
     rel = _rel(absolute, root)
     # Patterns are rooted at the config directory; outside it, match on names.
-    if excludes.match_file((rel if rel is not None else name) + suffix):
+    if excludes.match(rel if rel is not None else name, name, is_dir):
         return True
     for base, spec in ignores:
         rel_git = _rel(absolute, base)
@@ -100,7 +126,7 @@ def _ignores_above(path: Path) -> list[tuple[str, Spec]]:
     return found
 
 
-def _excluded_anywhere(path: Path, root: str, excludes: Spec, gitignore: bool) -> bool:
+def _excluded_anywhere(path: Path, root: str, excludes: Excludes, gitignore: bool) -> bool:
     """Whether `path` or any folder above it (up to the root) is excluded."""
     ignores = _ignores_above(path) if gitignore else []
     absolute = path.resolve()
@@ -112,7 +138,7 @@ def _walk_dir(
     directory: Path,
     absolute: str,
     root: str,
-    excludes: Spec,
+    excludes: Excludes,
     gitignore: bool,
     ignores: list[tuple[str, Spec]],
 ) -> Iterator[tuple[Path, str]]:

@@ -23,12 +23,13 @@ class ParseError(Exception):
 
 
 def may_contain_streams(data: bytes, options: AnalysisOptions) -> bool:
-    if any(t in data for t in TRIGGERS):
+    # One scan for what both built-in triggers share, then the exact words.
+    if b"_weights" in data and any(t in data for t in TRIGGERS):
         return True
     if any(p.rsplit(".", 1)[-1].encode() in data for p in options.stream_producers):
         return True
-    # The regex is slow on big files; `tuple[str` is a cheap necessary condition.
-    return (b"tuple[str" in data or b"Tuple[str" in data) and STREAM_ANNOTATION_BYTES.search(data) is not None
+    # The regex is slow on big files; `[tT]uple[str` is a cheap necessary condition.
+    return b"uple[str" in data and STREAM_ANNOTATION_BYTES.search(data) is not None
 
 
 def decode(data: bytes) -> tuple[str, str]:

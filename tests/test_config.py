@@ -140,3 +140,26 @@ def test_force_exclude_applies_to_named_files(tmp_path: Path) -> None:
     s = Settings(root=tmp_path)
     found = list(discover.discover([target, kept, ignored], s, force_exclude=True))
     assert found == [kept]
+
+
+def test_plain_name_excludes_follow_gitignore_meaning(tmp_path: Path) -> None:
+    for rel in ("gen/a.py", "pkg/gen/b.py", "pkg/c.py", "pkg/gen.py", "out/d.py", "pkg/out.py"):
+        write(tmp_path / rel, "x = 1\n")
+    # `gen` matches files and folders of that name anywhere; `out/` only folders.
+    s = Settings(root=tmp_path, exclude=("gen", "out/"))
+    assert files(tmp_path, s) == ["pkg/c.py", "pkg/gen.py", "pkg/out.py"]
+    # The set lookup answers exactly as pathspec would.
+    fast = discover.Excludes.of(("gen", "out/", ".venv"))
+    spec = discover.Spec.from_lines(["gen", "out/", ".venv"])
+    for rel, is_dir in [
+        ("gen", True),
+        ("a/gen", False),
+        ("a/gen.py", False),
+        ("out", True),
+        ("out", False),
+        ("b/out", True),
+        ("x/.venv", True),
+        ("venv", True),
+    ]:
+        name = rel.rsplit("/", 1)[-1]
+        assert fast.match(rel, name, is_dir) == spec.match_file(rel + ("/" if is_dir else "")), rel

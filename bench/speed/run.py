@@ -1,0 +1,208 @@
+"""Speed of eagerlint on the whole vLLM 0.33.0 package, against ruff, Fixit and the floors.
+
+    python bench/speed/run.py [--repeats 5] [--fixit-subtree vllm/model_executor/models]
+
+Every row is a fresh process, timed wall-clock from start to exit, repeated and
+reduced to the median, all in one run on one machine; peak RSS is the child's
+`ru_maxrss`.  Ratios are to ruff's cold run.  Rows:
+
+* eagerlint cold (`--no-cache`) and warm (result cache filled by a first run);
+* `ruff check --isolated --select C4,PERF`, cold (`--no-cache`) and with its cache;
+* Fixit 2 with one built-in rule, on a subtree (the whole tree takes minutes);
+* one file, the way pre-commit calls a hook (process start included);
+* floors: reading every file, `ast.parse` of every file, and libcst parsing just
+  the files eagerlint has to parse (those that pass its byte prefilter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+import vllm_source  # noqa: E402
+
+VERSION = "0.33.0"
+ONE_FILE = "vllm/model_executor/models/llama4.py"
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    seconds: float
+    rss_mb: float
+    findings: str = ""
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) and stdout of one fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024, out
+
+
+def measure(
+    label: str,
+    cmd: list[str],
+    cwd: Path,
+    repeats: int,
+    prepare: list[str] | None = None,
+    count: callable | None = None,
+) -> Row:  # type: ignore[valid-type]
+    times, rss, out = [], [], ""
+    for _ in range(repeats):
+        if prepare:
+            subprocess.run(prepare, cwd=cwd, capture_output=True, check=False)
+        seconds, peak, out = timed(cmd, cwd)
+        times.append(seconds)
+        rss.append(peak)
+    return Row(label, statistics.median(times), max(rss), count(out) if count else "")
+
+
+def floor_script(kind: str) -> str:
+    return {
+        "read": "import pathlib\nfor p in pathlib.Path('vllm').rglob('*.py'): p.read_bytes()",
+        "ast": "import ast, pathlib\nfor p in pathlib.Path('vllm').rglob('*.py'):\n"
+        "    try: ast.parse(p.read_bytes())\n    except SyntaxError: pass",
+        "libcst": "import pathlib, libcst\nfrom eagerlint.parse import may_contain_streams\n"
+        "from eagerlint.model import AnalysisOptions\no = AnalysisOptions()\n"
+        "for p in pathlib.Path('vllm').rglob('*.py'):\n    d = p.read_bytes()\n"
+        "    if may_contain_streams(d, o): libcst.parse_module(d)",
+        # The functions eagerlint starts from (its units), parsed alone: what its
+        # design cannot avoid, before helpers, analysis and process start-up.
+        "units": "import pathlib, libcst\nfrom eagerlint.parse import may_contain_streams, decode\n"
+        "from eagerlint.model import AnalysisOptions\nfrom eagerlint.scan import outline\n"
+        "from eagerlint.analysis import ModuleAnalysis\no = AnalysisOptions()\n"
+        "for p in pathlib.Path('vllm').rglob('*.py'):\n    d = p.read_bytes()\n"
+        "    if not may_contain_streams(d, o): continue\n    t, _ = decode(d)\n"
+        "    a = ModuleAnalysis(t, outline(t), str(p), o)\n"
+        "    for b, _ in a.units():\n"
+        "        libcst.parse_module(('if 1:\\n' if b.indent else '') + b.text(a.outline.lines))",
+    }[kind]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--fixit-subtree", default="vllm/model_executor/models")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    src = vllm_source.source(VERSION)
+    py = sys.executable
+    bindir = Path(py).parent
+    eagerlint = [str(bindir / "eagerlint"), "check"]
+    ruff = [str(bindir / "ruff"), "check", "--isolated", "--select", "C4,PERF", "--exit-zero"]
+    fixit = [str(bindir / "fixit"), "--rules", "fixit.rules.no_redundant_list_comprehension", "lint"]
+    files = sum(1 for _ in (src / "vllm").rglob("*.py"))
+    n = args.repeats
+
+    def eagerlint_count(out: str) -> str:
+        return str(len(json.loads(out))) if out.strip().startswith("[") else "?"
+
+    def ruff_count(out: str) -> str:
+        return str(sum(1 for line in out.splitlines() if ":" in line and line.split(":")[0].endswith(".py")))
+
+    cache = str(src / ".eagerlint_cache")
+    rows = [
+        measure(
+            "ruff C4+PERF, cold (`--no-cache`)",
+            [*ruff, "--no-cache", "--output-format", "concise", "vllm"],
+            src,
+            n,
+            count=ruff_count,
+        ),
+        measure(
+            "ruff C4+PERF, warm (its cache)",
+            [*ruff, "--output-format", "concise", "vllm"],
+            src,
+            n,
+            count=ruff_count,
+        ),
+        measure(
+            "eagerlint, cold (`--no-cache`)",
+            [*eagerlint, "--no-cache", "--output-format", "json", "--exit-zero", "vllm"],
+            src,
+            n,
+            count=eagerlint_count,
+        ),
+        measure(
+            "eagerlint, cold (cache cleared before each run)",
+            [*eagerlint, "--output-format", "json", "--exit-zero", "vllm"],
+            src,
+            n,
+            prepare=["rm", "-rf", cache],
+            count=eagerlint_count,
+        ),
+        measure(
+            "eagerlint, warm (cache filled)",
+            [*eagerlint, "--output-format", "json", "--exit-zero", "vllm"],
+            src,
+            n,
+            count=eagerlint_count,
+        ),
+        measure(
+            f"eagerlint, one file, process start included (`{ONE_FILE}`)",
+            [*eagerlint, "--no-cache", "--output-format", "json", "--exit-zero", ONE_FILE],
+            src,
+            n,
+            count=eagerlint_count,
+        ),
+        measure("floor: read every file", [py, "-c", floor_script("read")], src, n),
+        measure("floor: `ast.parse` every file", [py, "-c", floor_script("ast")], src, n),
+        measure(
+            "floor: libcst-parse the files past eagerlint's prefilter",
+            [py, "-c", floor_script("libcst")],
+            src,
+            max(1, n // 2),
+        ),
+    ]
+    if shutil.which(fixit[0]):
+        rows.append(
+            measure(
+                f"Fixit 2.2.1, one rule, subtree `{args.fixit_subtree}` only",
+                [*fixit, args.fixit_subtree],
+                src,
+                1,
+            )
+        )
+    base = rows[0].seconds
+    now = datetime.datetime.now(datetime.timezone.utc)
+    facts = (
+        f"Date: {now:%Y-%m-%d %H:%M} UTC. Machine: nproc={os.cpu_count()}, "
+        f"{platform.machine()}, Python {platform.python_version()}, kernel {platform.release()}. "
+        f"Tree: vLLM {VERSION}, {files} files. Median of {n} fresh processes per row (Fixit: 1)."
+    )
+    lines = [
+        facts,
+        "",
+        "| run | wall s | ratio to ruff cold | peak RSS MB | findings |",
+        "|---|---|---|---|---|",
+    ]
+    lines.extend(
+        f"| {r.label} | {r.seconds:.2f} | {r.seconds / base:.2f} | {r.rss_mb:.0f} | {r.findings} |"
+        for r in rows
+    )
+    print("\n".join(lines))
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in rows], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
