@@ -111,6 +111,7 @@ class ModuleAnalysis(ModuleView):
         self.options = options
         self._shadowed: frozenset[str] | None = None
         self._pieces: list[_Parsed] = []
+        self._last_piece: _Parsed | None = None
         self._functions: dict[int, cst.FunctionDef] = {}  # header line -> node
         self._summaries: dict[HelperKey, HelperSummary] = {}
         self._whole = whole
@@ -159,8 +160,11 @@ class ModuleAnalysis(ModuleView):
         return node
 
     def _range(self, node: cst.CSTNode) -> tuple[CodeRange, int]:
-        for piece in self._pieces:
+        # Most nodes asked about belong to the piece asked about last.
+        pieces = sorted(self._pieces, key=lambda p: p is not self._last_piece)
+        for piece in pieces:
             if len(self._pieces) == 1 or piece.owns(node):
+                self._last_piece = piece
                 return piece.positions[node], piece.row_offset
         raise KeyError(node)
 
@@ -350,6 +354,7 @@ class ModuleAnalysis(ModuleView):
             func = self.function(block)
             if func is None:
                 continue
+            text = block.text(self.outline.lines)
             params = {p.name.value: p for p in streams.all_params(func)}
             seeds: dict[str, WeightValue | None] = {
                 name: WeightValue(
@@ -357,10 +362,9 @@ class ModuleAnalysis(ModuleView):
                     (self.step(params[name], f"{kind.value} `{name}` of {func.name.value}()"),),
                     (id(func), name),
                 )
-                for name, kind in streams.source_params(func, is_method=owner is not None).items()
+                for name, kind in streams.source_params(func, is_method=owner is not None, text=text).items()
             }
             matches.extend(self._matches(FunctionWalker(self, func, owner, seeds).run()))
-            text = block.text(self.outline.lines)
             for rule in RULES:
                 unit_check = getattr(rule, "check_unit", None)
                 # Syntactic rules name the word they need: a cheap no first.

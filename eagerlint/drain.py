@@ -81,32 +81,38 @@ class _TooManyPaths(Exception):
     pass
 
 
-def _body_facts(body: cst.CSTNode) -> tuple[set[str], set[str]]:
-    """Names bound inside the loop body, and containers emptied there."""
+def _body_facts(body: cst.CSTNode) -> tuple[set[str], set[str], bool]:
+    """Names bound inside the loop body, containers emptied there, and whether
+    anything in it could keep an element at all (a cheap no for most loops)."""
     bound: set[str] = set()
     emptied: set[str] = set()
+    may_keep = False
     for node in descendants(body):
         if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For)):
             bound.update(target_names(node.target))
+            may_keep |= isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript)
         elif isinstance(node, cst.Call):
             func = node.func
-            if isinstance(func, cst.Attribute) and func.attr.value in EMPTYING_METHODS:
-                root = root_name(func.value)
-                if root:
-                    emptied.add(root)
+            if isinstance(func, cst.Attribute):
+                may_keep |= func.attr.value in KEEP_METHODS
+                if func.attr.value in EMPTYING_METHODS:
+                    root = root_name(func.value)
+                    if root:
+                        emptied.add(root)
         elif isinstance(node, cst.Del):
             root = root_name(node.target)
             if root:
                 emptied.add(root)
-    return bound, emptied
+    return bound, emptied, may_keep
 
 
 class _Analyzer:
     def __init__(self, loop: cst.For) -> None:
         self.loop = loop
-        self.local, self.emptied = _body_facts(loop.body)
-        self.elements = self._element_names(loop.target)
-        self._derive(loop.body)
+        self.local, self.emptied, self.may_keep = _body_facts(loop.body)
+        self.elements = self._element_names(loop.target) if self.may_keep else set()
+        if self.elements:
+            self._derive(loop.body)
 
     @staticmethod
     def _element_names(target: cst.BaseExpression) -> set[str]:

@@ -93,7 +93,9 @@ def _type_tested(func: cst.FunctionDef) -> set[str]:
     return tested
 
 
-def source_params(func: cst.FunctionDef, *, is_method: bool) -> dict[str, SourceKind]:
+def source_params(
+    func: cst.FunctionDef, *, is_method: bool, text: str | None = None
+) -> dict[str, SourceKind]:
     """Parameters of `func` that are weight streams by themselves.
 
     A parameter the function tests with `isinstance` (`if isinstance(weights,
@@ -101,7 +103,8 @@ def source_params(func: cst.FunctionDef, *, is_method: bool) -> dict[str, Source
     containers, so materializing it costs nothing new.
     """
     found = _source_params(func, is_method=is_method)
-    if found:
+    # `text`, the function's source when the caller has it, is a cheap no.
+    if found and (text is None or "isinstance" in text):
         tested = _type_tested(func)
         found = {name: kind for name, kind in found.items() if name not in tested}
     return found
