@@ -12,7 +12,7 @@ with the ancestor chain; the rules decide what the event means.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -378,16 +378,3 @@ class FunctionWalker(Visitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
-
-
-def walk_function(
-    view: ModuleView,
-    function: cst.FunctionDef,
-    cls: Block | None,
-    seeds: dict[str, WeightValue],
-    outer: Sequence[cst.CSTNode] = (),
-) -> list[Event]:
-    env: dict[str, WeightValue | None] = dict(seeds)
-    walker = FunctionWalker(view, function, cls, env)
-    walker.stack.extend(outer)
-    return walker.run()

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from eagerlint.model import Edit, Fix, Position
+from eagerlint.model import Fix, Position
 from eagerlint.scan import split_lines
 
 
@@ -49,10 +49,6 @@ def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, int]:
 
 def _overlaps(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
     return (a[0] < b[1] and b[0] < a[1]) or (a[0] == b[0] and a[1] == b[1])
-
-
-def edits_text(edits: tuple[Edit, ...]) -> str:
-    return "; ".join(f"{e.location.row}:{e.location.column} -> {e.content!r}" for e in edits)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -138,7 +138,3 @@ class Visitor:
             for child in children(node):
                 self.walk(child)
         self.on_leave(node)
-
-
-def any_node(node: cst.CSTNode, predicate: Callable[[cst.CSTNode], bool]) -> bool:
-    return any(predicate(n) for n in descendants(node))
