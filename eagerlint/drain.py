@@ -17,13 +17,39 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from eagerlint.cst_util import callee_name, last_part, names_in, root_name, target_names, tensor_names
+from eagerlint.cst_util import (
+    callee_name,
+    dotted_name,
+    last_part,
+    names_in,
+    root_name,
+    target_names,
+    tensor_names,
+)
 from eagerlint.walk import descendants
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
 SCALAR_METHODS = frozenset({"item", "tolist", "numel", "dim", "size", "element_size", "nelement"})
 SCALAR_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "device"})
 EMPTYING_METHODS = frozenset({"clear", "pop", "popleft", "popitem"})
+# `isinstance(w, T)` of a stream's tensor slot is decided by the (name, tensor)
+# element type: true when T names Tensor, false when every T is one of these.
+NOT_TENSOR_TYPES = frozenset(
+    {
+        "dict",
+        "OrderedDict",
+        "Mapping",
+        "list",
+        "tuple",
+        "str",
+        "bytes",
+        "int",
+        "float",
+        "bool",
+        "set",
+        "frozenset",
+    }
+)
 MAX_PATHS = 512
 
 
@@ -111,12 +137,42 @@ class _Analyzer:
         self.loop = loop
         self.local, self.emptied, self.may_keep = _body_facts(loop.body)
         self.elements = self._element_names(loop.target) if self.may_keep else set()
+        # Tensor slots of a `(name, tensor)` target that the body never rebinds.
+        self.tensors = self._tensor_slots(loop.target) - self.local
         if self.elements:
             self._derive(loop.body)
 
     @staticmethod
     def _element_names(target: cst.BaseExpression) -> set[str]:
         return tensor_names(target)
+
+    @staticmethod
+    def _tensor_slots(target: cst.BaseExpression) -> set[str]:
+        if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
+            second = target.elements[1].value
+            if isinstance(second, cst.Name):
+                return {second.value}
+        return set()
+
+    def _known_test(self, test: cst.BaseExpression) -> bool | None:
+        """The value of `isinstance(tensor, T)` (or its `not`) for a weight stream."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self._known_test(test.expression)
+            return None if inner is None else not inner
+        if not (
+            isinstance(test, cst.Call)
+            and dotted_name(test.func) == "isinstance"
+            and len(test.args) == 2
+            and isinstance(test.args[0].value, cst.Name)
+            and test.args[0].value.value in self.tensors
+        ):
+            return None
+        spec = test.args[1].value
+        parts = [el.value for el in spec.elements] if isinstance(spec, cst.Tuple) else [spec]
+        types = {last_part(dotted_name(p)) for p in parts}
+        if "Tensor" in types:
+            return True
+        return False if types <= NOT_TENSOR_TYPES else None
 
     def _derive(self, body: cst.CSTNode) -> None:
         """Names assigned from an expression over an element are elements too."""
@@ -222,6 +278,9 @@ class _Analyzer:
         if isinstance(stmt, cst.SimpleStatementLine):
             return self._simple(stmt.body)
         if isinstance(stmt, cst.If):
+            known = self._known_test(stmt.test)
+            if known is not None:  # decided by the element type: no branch
+                return self._suite(stmt.body) if known else self._orelse(stmt.orelse)
             taken = [_not_default(p) for p in self._suite(stmt.body)]
             return taken + self._orelse(stmt.orelse)
         if isinstance(stmt, (cst.For, cst.While)):
@@ -316,3 +375,72 @@ def _container_of(stmt: cst.CSTNode) -> str | None:
             if isinstance(t.target, cst.Subscript):
                 return root_name(t.target.value)
     return None
+
+
+def optional_remainder(drain: Drain, following: Sequence[cst.BaseStatement]) -> bool:
+    """Whether the loop loads in place and keeps only a remainder the code itself
+    treats as optional.
+
+    `if regular_weights: loader.load_weights(regular_weights)` after a loop whose
+    branches load elements in place says, in the code, that the default path is
+    a fallback which may stay empty: the names the in-place branches do not
+    handle.  A loop that loads nothing in place (every element is sorted into
+    containers) is a drain however its containers are consumed.
+    """
+    if not any(p.outcome() is Outcome.CONSUME for p in drain.paths):
+        return False
+    default = {
+        name for p in drain.paths if p.default for k in p.keeps if (name := _container_of(k)) is not None
+    }
+    return bool(default) and all(_only_used_if_nonempty(name, following) for name in default)
+
+
+def _only_used_if_nonempty(name: str, following: Sequence[cst.BaseStatement]) -> bool:
+    uses = [stmt for stmt in following if name in names_in(stmt)]
+    return (
+        len(uses) == 1
+        and isinstance(uses[0], cst.If)
+        and _tests_nonempty(uses[0].test, name)
+        and (uses[0].orelse is None or name not in names_in(uses[0].orelse))
+    )
+
+
+def _tests_nonempty(test: cst.BaseExpression, name: str) -> bool:
+    """`if c:`, `if c and ...:`, `if len(c):`, `if len(c) > 0:`."""
+    if isinstance(test, cst.Name):
+        return test.value == name
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _tests_nonempty(test.left, name) or _tests_nonempty(test.right, name)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        zero = isinstance(target.comparator, cst.Integer) and target.comparator.value == "0"
+        return (
+            zero
+            and isinstance(target.operator, (cst.GreaterThan, cst.NotEqual))
+            and _is_len_of(test.left, name)
+        )
+    return _is_len_of(test, name)
+
+
+def _is_len_of(node: cst.BaseExpression, name: str) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and dotted_name(node.func) == "len"
+        and len(node.args) == 1
+        and isinstance(node.args[0].value, cst.Name)
+        and node.args[0].value.value == name
+    )
+
+
+def following_statements(stack: Sequence[cst.CSTNode]) -> Sequence[cst.BaseStatement]:
+    """The statements after `stack[-1]` in the block that holds it."""
+    if len(stack) < 2:
+        return ()
+    node, block = stack[-1], stack[-2]
+    body = getattr(block, "body", None)
+    if not isinstance(body, (list, tuple)):
+        return ()
+    for i, stmt in enumerate(body):
+        if stmt is node:
+            return body[i + 1 :]
+    return ()

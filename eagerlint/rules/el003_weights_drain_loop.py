@@ -7,7 +7,16 @@ subscript store), on the path that handles "the rest" of the stream: the final
 A loop that buffers a conditional subset while the rest is yielded or loaded
 in place is not reported (vLLM 0.24.0's `mllama4` generator is the model), nor
 is one whose container is emptied inside the loop (bounded batching), nor one
-that only keeps names.
+that only keeps names.  Nor is a loop that loads elements in place and keeps
+only the rest when the code loads that rest under `if rest:`: the author has
+said the default path is an optional remainder (names the in-place branches
+do not handle), not the bulk of the stream.  A loop that loads nothing in
+place is reported however its containers are consumed.
+
+Branches on `isinstance(tensor, torch.Tensor)` (or on `dict`, `list`, ...) of
+the tensor slot of `for name, tensor in weights` are decided by the stream's
+element type: a loop that keeps every tensor under
+`elif isinstance(value, torch.Tensor):` is reported.
 
 ## Why is this bad?
 Appending every tensor to a list keeps the whole checkpoint alive until the
@@ -55,7 +64,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from eagerlint.drain import find_drain
+from eagerlint.drain import find_drain, following_statements, optional_remainder
 from eagerlint.flow import Event, EventKind, ModuleView
 from eagerlint.rules.base import Match
 
@@ -69,7 +78,7 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     if event.value.drained_by_helper:
         return  # the helper's call is reported (weights-helper-drain)
     drain = find_drain(event.node)  # type: ignore[arg-type]
-    if drain is None:
+    if drain is None or optional_remainder(drain, following_statements(event.stack)):
         return
     kept = ", ".join(f"`{name}`" for name in drain.containers)
     flow = (*event.value.steps, view.step(drain.keep_site, f"every element kept in {kept}"))
