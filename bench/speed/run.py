@@ -10,8 +10,12 @@ reduced to the median, all in one run on one machine; peak RSS is the child's
 * `ruff check --isolated --select C4,PERF`, cold (`--no-cache`) and with its cache;
 * Fixit 2 with one built-in rule, on a subtree (the whole tree takes minutes);
 * one file, the way pre-commit calls a hook (process start included);
-* floors: reading every file, `ast.parse` of every file, and libcst parsing just
-  the files eagerlint has to parse (those that pass its byte prefilter).
+* eagerlint as the core issue left it (commit `CORE_COMMIT`, the last before the
+  flow issue's first commit), cold, extracted with `git archive`: the flow
+  issue allows at most 20% more whole-tree time than that;
+* floors: reading every file, `ast.parse` of every file, libcst parsing just
+  the files eagerlint has to parse (those that pass its byte prefilter), and
+  libcst parsing just the functions it starts from (its units), serially.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import vllm_source  # noqa: E402
 
 VERSION = "0.33.0"
+CORE_COMMIT = "48d4d3e"
 ONE_FILE = "vllm/model_executor/models/llama4.py"
 
 
@@ -64,15 +69,28 @@ def measure(
     repeats: int,
     prepare: list[str] | None = None,
     count: callable | None = None,
+    env: dict[str, str] | None = None,
 ) -> Row:  # type: ignore[valid-type]
     times, rss, out = [], [], ""
     for _ in range(repeats):
         if prepare:
             subprocess.run(prepare, cwd=cwd, capture_output=True, check=False)
-        seconds, peak, out = timed(cmd, cwd)
+        seconds, peak, out = timed(cmd, cwd, env)
         times.append(seconds)
         rss.append(peak)
     return Row(label, statistics.median(times), max(rss), count(out) if count else "")
+
+
+def core_checkout() -> Path:
+    """The `eagerlint` package at CORE_COMMIT, extracted once into the cache."""
+    dest = vllm_source.cache_dir() / f"core-{CORE_COMMIT}"
+    if not (dest / "eagerlint" / "__init__.py").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", CORE_COMMIT, "eagerlint"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
 
 
 def floor_script(kind: str) -> str:
@@ -163,11 +181,25 @@ def main() -> int:
             n,
             count=eagerlint_count,
         ),
+        measure(
+            f"eagerlint at the core commit `{CORE_COMMIT}`, cold",
+            [py, "-m", "eagerlint", "check", "--no-cache", "--output-format", "json", "--exit-zero", "vllm"],
+            src,
+            n,
+            count=eagerlint_count,
+            env={**os.environ, "PYTHONPATH": str(core_checkout())},
+        ),
         measure("floor: read every file", [py, "-c", floor_script("read")], src, n),
         measure("floor: `ast.parse` every file", [py, "-c", floor_script("ast")], src, n),
         measure(
             "floor: libcst-parse the files past eagerlint's prefilter",
             [py, "-c", floor_script("libcst")],
+            src,
+            max(1, n // 2),
+        ),
+        measure(
+            "floor: libcst-parse only eagerlint's units (serial)",
+            [py, "-c", floor_script("units")],
             src,
             max(1, n // 2),
         ),
