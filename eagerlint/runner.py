@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,38 +42,93 @@ class Entry:
     result: FileResult
 
 
+@dataclass(frozen=True)
+class Known:
+    """What a file's bytes were, for as long as its `os.stat` stays the same."""
+
+    stat: tuple[int, int, int]  # size, mtime_ns, inode
+    digest: str  # "" for files the prefilter rejected (no digest needed)
+    candidate: bool  # passed the byte prefilter
+
+
+# A file modified this close to a run may change again within the file system's
+# timestamp granularity without its stat changing (git's "racy" case): such a
+# file is not remembered by stat, only by content.
+RACY_NS = 2_000_000_000
+
+
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-class Cache:
-    """One pickle per (eagerlint version, settings), like ruff's per-package cache."""
+def _stat(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
-    def __init__(self, root: Path, settings: Settings) -> None:
+
+class Cache:
+    """One pickle per (eagerlint version, settings), like ruff's per-package cache.
+
+    `entries` holds results by content digest; `known` lets a warm run skip
+    reading files whose size, mtime and inode are what they were (ruff's cache
+    trusts mtimes the same way).
+    """
+
+    def __init__(self, root: Path, settings: Settings, started_ns: int) -> None:
         key = _digest(repr((__version__, settings.fingerprint())).encode())
         self.folder = root / CACHE_DIR
         self.path = self.folder / __version__ / f"{key}.pickle"
         self.entries: dict[str, Entry] = {}
+        self.known: dict[str, Known] = {}
         self.dirty = False
+        self.started_ns = started_ns
         try:
             with self.path.open("rb") as handle:
                 loaded = pickle.load(handle)
-            if isinstance(loaded, dict):
-                self.entries = loaded
+            if isinstance(loaded, dict) and set(loaded) == {"entries", "known"}:
+                self.entries, self.known = loaded["entries"], loaded["known"]
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
-            self.entries = {}
+            pass
+
+    def lookup(self, path: str) -> tuple[Known | None, tuple[int, int, int] | None]:
+        """The remembered facts of `path` if its stat is unchanged, and its stat."""
+        stat = _stat(path)
+        known = self.known.get(path)
+        return (known if known is not None and known.stat == stat else None), stat
+
+    def remember(self, path: str, stat: tuple[int, int, int] | None, digest: str, candidate: bool) -> None:
+        if stat is None or stat[1] >= self.started_ns - RACY_NS:
+            if self.known.pop(path, None) is not None:
+                self.dirty = True
+            return
+        known = Known(stat, digest, candidate)
+        if self.known.get(path) != known:
+            self.known[path] = known
+            self.dirty = True
+
+    def digest_of(self, path: str, digests: dict[str, str]) -> str:
+        found = digests.get(path)
+        if found:
+            return found
+        known, _ = self.lookup(path)
+        if known is not None and known.digest:
+            return known.digest
+        return _file_digest(path)
 
     def get(self, path: str, digest: str, digests: dict[str, str]) -> FileResult | None:
         entry = self.entries.get(path)
         if entry is None or entry.digest != digest:
             return None
         for dep, dep_digest in entry.deps.items():
-            if (digests.get(dep) or _file_digest(dep)) != dep_digest:
+            if self.digest_of(dep, digests) != dep_digest:
                 return None
         return entry.result
 
     def put(self, path: str, digest: str, result: FileResult, digests: dict[str, str]) -> None:
-        deps = {dep: digests.get(dep) or _file_digest(dep) for dep in result.deps}
+        deps = {dep: self.digest_of(dep, digests) for dep in result.deps}
         self.entries[path] = Entry(digest, deps, result)
         self.dirty = True
 
@@ -87,10 +143,18 @@ class Cache:
             self.path.parent.mkdir(exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             with tmp.open("wb") as handle:
-                pickle.dump(self.entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                state = {"entries": self.entries, "known": self.known}
+                pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
         except OSError:
             pass  # a cache that cannot be written only costs time
+
+
+def _read(path: Path) -> bytes | FileError:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        return FileError(str(path), ErrorKind.READ, exc.strerror or str(exc))
 
 
 def _file_digest(path: str) -> str:
@@ -132,36 +196,65 @@ def run(
     use_cache: bool = True,
     jobs: int | None = None,
 ) -> tuple[list[FileResult], dict[str, bytes]]:
-    """Results in the order of `files`, and the bytes read (for diffs and frames)."""
+    """Results in the order of `files`, and the bytes read (for diffs and frames).
+
+    With the cache, a file whose stat matches what the cache remembers is not
+    read at all unless it has findings to show.
+    """
     results: dict[int, FileResult] = {}
     sources: dict[str, bytes] = {}
     todo: list[int] = []
+    cache = Cache(settings.root, settings, time.time_ns()) if use_cache and mode is FixMode.NONE else None
+    digests: dict[str, str] = {}  # absolute path -> digest, for candidates
     for index, path in enumerate(files):
         name = str(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            results[index] = FileResult(name, error=FileError(name, ErrorKind.READ, exc.strerror or str(exc)))
+        if cache is not None:
+            key = os.path.abspath(name)
+            known, stat = cache.lookup(key)
+            if known is not None:
+                if known.candidate:
+                    digests[key] = known.digest
+                    todo.append(index)
+                else:
+                    results[index] = FileResult(name)
+                continue
+        data = _read(path)
+        if isinstance(data, FileError):
+            results[index] = FileResult(name, error=data)
             continue
         sources[name] = data
-        if parse.may_contain_streams(data, settings.analysis):
+        candidate = parse.may_contain_streams(data, settings.analysis)
+        if candidate:
             todo.append(index)
         else:
             results[index] = FileResult(name)
+        if cache is not None:
+            digest = _digest(data) if candidate else ""
+            if candidate:
+                digests[key] = digest
+            cache.remember(key, stat, digest, candidate)
 
-    cache = Cache(settings.root, settings) if use_cache and mode is FixMode.NONE else None
-    digests: dict[str, str] = {}
     if cache is not None:
-        digests = {os.path.abspath(files[i]): _digest(sources[str(files[i])]) for i in todo}
         remaining = []
         for i in todo:
             key = os.path.abspath(files[i])
             hit = cache.get(key, digests[key], digests)
-            if hit is not None:
+            # A result names the file as the run that made it spelled it.
+            if hit is not None and hit.filename == str(files[i]):
                 results[i] = hit
             else:
                 remaining.append(i)
         todo = remaining
+        for i in todo:  # remembered by stat, but its result is stale: read it now
+            name = str(files[i])
+            if name not in sources:
+                fresh = _read(files[i])
+                if isinstance(fresh, FileError):
+                    results[i] = FileResult(name, error=fresh)
+                    continue
+                sources[name] = fresh
+                digests[os.path.abspath(name)] = _digest(fresh)
+        todo = [i for i in todo if str(files[i]) in sources]
 
     paths = list(files)
     workers = min(jobs or _jobs(), len(todo))
@@ -187,4 +280,9 @@ def run(
                 key = os.path.abspath(files[i])
                 cache.put(key, digests[key], result, digests)
         cache.save()
+        for i, result in results.items():
+            if result.findings and result.filename not in sources:
+                shown = _read(files[i])
+                if isinstance(shown, bytes):  # else shown without a code frame
+                    sources[result.filename] = shown
     return [results[i] for i in range(len(files))], sources

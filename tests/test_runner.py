@@ -3,6 +3,7 @@ cold or warm cache, one file at a time or the whole tree."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -105,3 +106,56 @@ def test_one_file_at_a_time_agrees_with_the_whole_tree(tree: Path) -> None:
             continue  # cross-module findings need their helpers in the run
         alone, _ = runner.run([path], Settings(root=tree), FixMode.NONE, use_cache=False, jobs=1)
         assert summary(alone) == {str(path): whole[str(path)]}
+
+
+def age(root: Path, seconds: int = 3600) -> None:
+    """Backdate every file, as if the tree was checked out an hour ago."""
+    for path in root.rglob("*.py"):
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
+
+
+def test_warm_run_reads_only_the_files_it_shows(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    age(tree)
+    cold = run(tree, use_cache=True, jobs=1)
+    reads: list[str] = []
+    real = runner._read
+
+    def counting(path: Path) -> object:
+        reads.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(runner, "_read", counting)
+    warm = run(tree, use_cache=True, jobs=1)
+    assert summary(warm) == summary(cold)
+    with_findings = sorted(r.filename for r in warm if r.findings)
+    assert len(with_findings) > 5
+    assert sorted(reads) == with_findings  # for their code frames; nothing else is read
+
+
+def test_an_edited_file_is_read_and_checked_again(tree: Path) -> None:
+    age(tree)
+    before = summary(run(tree, use_cache=True, jobs=1))
+    assert before["EL001.py"]
+    (tree / "EL001.py").write_text("def load_weights(self, weights):\n    return self.loader.load(weights)\n")
+    after = summary(run(tree, use_cache=True, jobs=1))
+    assert after["EL001.py"] == []
+    assert {k: v for k, v in after.items() if k != "EL001.py"} == {
+        k: v for k, v in before.items() if k != "EL001.py"
+    }
+
+
+def test_a_file_changed_within_the_racy_window_is_not_trusted_by_stat(tree: Path) -> None:
+    # Freshly written files are only remembered by content: an edit that keeps
+    # size, inode and mtime (possible within a coarse timestamp tick) is seen.
+    path = tree / "EL001.py"
+    before = summary(run(tree, use_cache=True, jobs=1))["EL001.py"]
+    assert before
+    text = path.read_text()
+    st = path.stat()
+    listed = 'renamed = [(n.replace("model.", ""), w) for n, w in weights]'
+    assert listed in text
+    path.write_text(text.replace(listed, "renamed = " + "(" + listed[11:-1] + ")"))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert summary(run(tree, use_cache=True, jobs=1))["EL001.py"] != before

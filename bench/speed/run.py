@@ -50,8 +50,17 @@ class Row:
     findings: str = ""
 
 
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every timed process: bytecode caching on, as after a normal
+    install (a sandbox's PYTHONDONTWRITEBYTECODE would make each run recompile every
+    module changed since the last `.pyc` was written)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **(extra or {})}
+
+
 def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB) and stdout of one fresh process."""
+    env = env if env is not None else child_env()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert proc.stdout is not None
@@ -70,8 +79,14 @@ def measure(
     prepare: list[str] | None = None,
     count: callable | None = None,
     env: dict[str, str] | None = None,
+    warmup: bool = True,
 ) -> Row:  # type: ignore[valid-type]
+    """The median of `repeats` timed runs, after one untimed run (page cache, `.pyc`)."""
     times, rss, out = [], [], ""
+    if warmup:
+        if prepare:
+            subprocess.run(prepare, cwd=cwd, capture_output=True, check=False)
+        timed(cmd, cwd, env)
     for _ in range(repeats):
         if prepare:
             subprocess.run(prepare, cwd=cwd, capture_output=True, check=False)
@@ -187,7 +202,7 @@ def main() -> int:
             src,
             n,
             count=eagerlint_count,
-            env={**os.environ, "PYTHONPATH": str(core_checkout())},
+            env=child_env({"PYTHONPATH": str(core_checkout())}),
         ),
         measure("floor: read every file", [py, "-c", floor_script("read")], src, n),
         measure("floor: `ast.parse` every file", [py, "-c", floor_script("ast")], src, n),
@@ -211,6 +226,7 @@ def main() -> int:
                 [*fixit, args.fixit_subtree],
                 src,
                 1,
+                warmup=False,
             )
         )
     base = rows[0].seconds
