@@ -13,12 +13,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from eagerlint.config import Settings
 
-Spec = pathspec.GitIgnoreSpec
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec as Spec
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -28,10 +28,17 @@ class Missing:
     path: Path
 
 
+def _spec(lines: list[str]) -> Spec:
+    # pathspec costs ~15 ms to import: only runs with gitignore-style patterns pay it.
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
 def _gitignore(directory: Path) -> Spec | None:
     path = directory / ".gitignore"
     try:
-        return Spec.from_lines(path.read_text(encoding="utf-8", errors="replace").splitlines())
+        return _spec(path.read_text(encoding="utf-8", errors="replace").splitlines())
     except OSError:
         return None
 
@@ -86,7 +93,7 @@ class Excludes:
         return cls(
             frozenset(p for p in plain if not p.endswith("/")),
             frozenset(p[:-1] for p in plain if p.endswith("/")),
-            Spec.from_lines(rest) if rest else None,
+            _spec(rest) if rest else None,
         )
 
     def match(self, rel: str, name: str, is_dir: bool) -> bool:

@@ -150,7 +150,7 @@ def test_plain_name_excludes_follow_gitignore_meaning(tmp_path: Path) -> None:
     assert files(tmp_path, s) == ["pkg/c.py", "pkg/gen.py", "pkg/out.py"]
     # The set lookup answers exactly as pathspec would.
     fast = discover.Excludes.of(("gen", "out/", ".venv"))
-    spec = discover.Spec.from_lines(["gen", "out/", ".venv"])
+    spec = discover._spec(["gen", "out/", ".venv"])
     for rel, is_dir in [
         ("gen", True),
         ("a/gen", False),
