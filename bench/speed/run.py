@@ -13,7 +13,8 @@ reduced to the median, all in one run on one machine; peak RSS is the child's
 * eagerlint as the core issue left it (commit `CORE_COMMIT`, the last before the
   flow issue's first commit), cold, extracted with `git archive`: the flow
   issue allows at most 20% more whole-tree time than that;
-* floors: reading every file, `ast.parse` of every file, libcst parsing just
+* floors: starting Python and importing libcst (what any run that parses pays),
+  reading every file, `ast.parse` of every file, libcst parsing just
   the files eagerlint has to parse (those that pass its byte prefilter), and
   libcst parsing just the functions it starts from (its units), serially.
 """
@@ -204,6 +205,7 @@ def main() -> int:
             count=eagerlint_count,
             env=child_env({"PYTHONPATH": str(core_checkout())}),
         ),
+        measure("floor: start Python and `import libcst`", [py, "-c", "import libcst"], src, n),
         measure("floor: read every file", [py, "-c", floor_script("read")], src, n),
         measure("floor: `ast.parse` every file", [py, "-c", floor_script("ast")], src, n),
         measure(
