@@ -115,7 +115,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     head = (
         "| class | variant | loader | ckpt MiB | largest tensor MiB | RssAnon before MiB "
         "| RssAnon peak MiB | transient MiB | VmHWM transient MiB | transient / largest "
-        "| stock / fixed | state sha256 | = stock |"
+        "| stock / this row | state sha256 | = stock |"
     )
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for r in rows:
