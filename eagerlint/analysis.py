@@ -33,6 +33,7 @@ from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowSt
 from eagerlint.parse import decode
 from eagerlint.project import Imported, Project, imports, module_name
 from eagerlint.rules import RULES, materializes
+from eagerlint.rules import el008_weights_multi_pass as multi_pass
 from eagerlint.rules.base import Match
 from eagerlint.scan import STREAM_ANNOTATION, Block, Outline, outline
 from eagerlint.walk import descendants, every_node
@@ -302,9 +303,17 @@ class ModuleAnalysis(ModuleView):
             key,
         )
         walker = FunctionWalker(self, func, owner, {param.name.value: seed})
-        matches = self._matches(walker.run(), materializing_only=True)
+        events = walker.run()
+        matches = self._matches(events, materializing_only=True)
         drain_flow = next((m.flow for m in matches if m.event.value.seed == key), None)
-        summary = HelperSummary(func.name.value, drain_flow, walker.preserves, walker.returns_tee)
+        consumed = None if walker.preserves else multi_pass.full_consumption(func, events, key, self)
+        summary = HelperSummary(
+            func.name.value,
+            drain_flow,
+            walker.preserves,
+            walker.returns_tee,
+            None if consumed is None else self.step(consumed.node, f"read to the end by {func.name.value}()"),
+        )
         self._summaries[key] = summary
         return summary
 

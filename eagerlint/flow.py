@@ -122,6 +122,9 @@ class HelperSummary:
     preserves: bool
     # Returns this many lazy views, one per branch of an `itertools.tee` of the parameter.
     returns_tee: int = 0
+    # Where it reads the whole stream before returning (a loop, `any(...)`, a drain):
+    # after the call, the caller's one-shot stream is used up.
+    consumed_at: Step | None = None
 
 
 class FunctionWalker(Visitor):

@@ -34,3 +34,15 @@ def test_without_the_other_module_nothing_is_resolved(tmp_path: Path) -> None:
     r = eagerlint("check", "enginepkg/model.py", "--output-format", "json", cwd=root)
     codes = {(f["location"]["row"], f["code"]) for f in json.loads(r.stdout)}
     assert codes == set()  # even `renamed(...)` is unknown, so it ends the stream
+
+
+def test_multi_pass_through_a_helper_of_another_module(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "cross")
+    root = tmp_path / "cross"
+    r = eagerlint("check", ".", "--select", "EL008", "--output-format", "json", cwd=root)
+    (found,) = json.loads(r.stdout)
+    steps = [(step["filename"], step["note"]) for step in found["flow"]]
+    assert steps[1] == ("enginepkg/model.py", "consumed here")
+    # The read inside the helper, in the other file, is on the path.
+    assert steps[2][0] == "enginepkg/loader_utils.py" and "read to the end by has_lora()" in steps[2][1]
+    assert steps[-1] == ("enginepkg/model.py", "and consumed again")

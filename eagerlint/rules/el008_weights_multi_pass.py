@@ -1,7 +1,11 @@
 """## What it does
 Checks for a weight stream that is consumed more than once: two `for` loops
 over it, `any(...)` over it before a loader, `next(filter(..., weights))`
-inside `for ... in weights`, or the same stream handed to two loaders.
+inside `for ... in weights`, or the same stream handed to two loaders.  A
+helper counts as a consumer when its summary says it always reads its
+parameter to the end (a loop, `any(...)`, a drain; not a generator, not a loop
+that may `break` or `return`, not a read under a condition), also when the
+helper lives in another module of the analysed tree.
 Consumptions in mutually exclusive branches, and `first = next(weights)`
 peeks, are not reported.
 
@@ -48,7 +52,7 @@ import libcst as cst
 
 from eagerlint import streams
 from eagerlint.cst_util import callee_name, last_part
-from eagerlint.flow import Event, EventKind, ModuleView, ValueKind
+from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind
 from eagerlint.rules.base import Match
 from eagerlint.walk import children, descendants
 
@@ -83,15 +87,16 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
             if (is_partial(first) or is_partial(second)) and not nested_in_loop(second, first):
                 continue  # `first = next(weights)` before the loop is deliberate
             reported.add(id(second))
-            yield _match(second, view, first.node, f"again after line {view.position(first.node).row}")
+            yield _match(second, view, first, f"again after line {view.position(first.node).row}")
 
 
-def _match(event: Event, view: ModuleView, earlier: cst.CSTNode, when: str) -> Match:
-    flow = (
-        *event.value.steps,
-        view.step(earlier, "consumed here"),
-        view.step(event.node, "and consumed again"),
-    )
+def _match(event: Event, view: ModuleView, earlier: Event | cst.CSTNode, when: str) -> Match:
+    if isinstance(earlier, Event):
+        inside = helper_read(earlier, view)
+        first = (view.step(earlier.node, "consumed here"), *((inside,) if inside else ()))
+    else:
+        first = (view.step(earlier, "consumed here"),)
+    flow = (*event.value.steps, *first, view.step(event.node, "and consumed again"))
     node = event.node.iter if isinstance(event.node, cst.For) else event.node
     return Match(
         CODE,
@@ -181,8 +186,59 @@ def consumes(event: Event, view: ModuleView) -> bool:
     name = last_part(callee_name(call))
     if name in PULLING_BUILTINS and isinstance(call.func, cst.Name):
         return True
-    # Calls to unknown functions are not counted: they may only pass it on.
-    return streams.is_lazy_consumer(call, view.options)
+    if streams.is_lazy_consumer(call, view.options):
+        return True
+    # Unknown functions may only pass the stream on, and are not counted.
+    return helper_read(event, view) is not None
+
+
+def helper_read(event: Event, view: ModuleView) -> Step | None:
+    """Where a called helper (in this module or another one of the tree) reads the
+    stream to the end, by its summary."""
+    if event.kind is not EventKind.CALL_ARG:
+        return None
+    call = event.node
+    assert isinstance(call, cst.Call)
+    arg = next((a for a in call.args if a.value is event.operand), None)
+    summary = view.helper_summary(call, event.cls, arg) if arg is not None else None
+    return None if summary is None else summary.consumed_at
+
+
+def full_consumption(
+    func: cst.FunctionDef, events: list[Event], seed: object, view: ModuleView
+) -> Event | None:
+    """The first event of `func` itself that always reads the stream `seed` to the end.
+
+    None for a generator function (calling it reads nothing yet), and for reads
+    under a condition or inside a nested function.
+    """
+    if _yields(func):
+        return None
+    for event in events:
+        if event.function is not func or event.value.seed != seed:
+            continue
+        if not consumes(event, view) or is_partial(event) or _may_return_early(event):
+            continue
+        if not any(isinstance(n, (cst.If, cst.Match, cst.Try, cst.While)) for n in event.stack):
+            return event
+    return None
+
+
+def _may_return_early(event: Event) -> bool:
+    """A loop over the stream that can return from inside: it may stop at a prefix."""
+    node = event.node
+    return isinstance(node, cst.For) and any(isinstance(n, cst.Return) for n in _own_loop_body(node))
+
+
+def _yields(func: cst.FunctionDef) -> bool:
+    stack: list[cst.CSTNode] = [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Yield):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(children(node))
+    return False
 
 
 def same_pass(first: Event, second: Event) -> bool:
