@@ -376,9 +376,10 @@ class ModuleAnalysis(ModuleView):
             matches.extend(self._matches(FunctionWalker(self, func, owner, seeds).run()))
             for rule in RULES:
                 unit_check = getattr(rule, "check_unit", None)
-                # Syntactic rules name the word they need: a cheap no first.
-                if unit_check is not None and getattr(rule, "UNIT_TRIGGER", "") in text:
-                    matches.extend(unit_check(func, self))
+                # Syntactic rules name the words they need: a cheap no first.
+                triggers = getattr(rule, "UNIT_TRIGGERS", ())
+                if unit_check is not None and any(t in text for t in triggers):
+                    matches.extend(unit_check(func, owner, self))
         helper_targets = self._helper_targets(matches)
         kept = [self._finding(m) for m in matches if m.event.value.seed not in helper_targets]
         return sorted(kept, key=lambda f: (f.location, f.code))

@@ -20,11 +20,24 @@ def test_findings_through_other_modules(tmp_path: Path) -> None:
     model = (root / "enginepkg" / "model.py").read_text()
     assert {(f["location"]["row"], f["code"]) for f in found} == expected_markers(model)
     assert all(f["filename"] == "enginepkg/model.py" for f in found)
-    split = next(f for f in found if f["location"]["row"] == 9)
+    row = next(i for i, line in enumerate(model.splitlines(), 1) if "split_by_prefix(weights, " in line)
+    split = next(f for f in found if f["location"]["row"] == row)
     files = [step["filename"] for step in split["flow"]]
     # From the stream in model.py into the helper's loop in loader_utils.py.
     assert files[0] == "enginepkg/model.py" and files[-1] == "enginepkg/loader_utils.py"
     assert split["flow"][-1]["row"] == 12 and "kept" in split["flow"][-1]["note"]
+
+
+def test_futures_created_by_a_helper_of_another_module(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "cross")
+    root = tmp_path / "cross"
+    r = eagerlint("check", ".", "--select", "EL006,EL007", "--output-format", "json", cwd=root)
+    found = {f["code"]: f for f in json.loads(r.stdout)}
+    assert set(found) == {"EL006", "EL007"}
+    for code, helper in (("EL006", "submit_lazily"), ("EL007", "submit_listed")):
+        first = found[code]["flow"][0]
+        assert first["filename"] == "enginepkg/loader_utils.py"
+        assert first["note"] == f"futures created by {helper}()"
 
 
 def test_without_the_other_module_nothing_is_resolved(tmp_path: Path) -> None:

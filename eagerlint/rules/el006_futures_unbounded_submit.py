@@ -1,7 +1,9 @@
 """## What it does
 Checks weight producers (`*_weights_iterator` functions, configured producers,
 `load_weights`) for `concurrent.futures.as_completed(...)` or `wait(...)` given
-a *generator* of `executor.submit(...)` futures.
+a *generator* of `executor.submit(...)` futures, written in place or returned
+by a helper (a generator expression or a generator function yielding them, in
+this module or another one of the analysed tree).
 
 ## Why is this bad?
 A generator looks lazy, but `as_completed` and `wait` start with `set(fs)`:
@@ -42,35 +44,38 @@ from collections.abc import Iterator
 import libcst as cst
 
 from eagerlint.cst_util import callee_name, last_part
-from eagerlint.flow import Event, ModuleView
+from eagerlint.flow import Event, ModuleView, Step
 from eagerlint.rules.base import Match
-from eagerlint.rules.futures import Located, event_at, genexp_bindings, in_scope, is_submit
+from eagerlint.rules.futures import Located, bindings, event_at, futures_from_helper, in_scope, is_submit
+from eagerlint.scan import Block
 
 CODE = "EL006"
 NAME = "futures-unbounded-submit"
 MATERIALIZES = False
-UNIT_TRIGGER = ".submit("  # every match involves `executor.submit(...)`
 SETTERS = frozenset({"as_completed", "wait"})
+UNIT_TRIGGERS = ("as_completed", "wait(")  # every match passes futures to one of SETTERS
 
 
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
     return iter(())
 
 
-def check_unit(func: cst.FunctionDef, view: ModuleView) -> Iterator[Match]:
+def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> Iterator[Match]:
     if not in_scope(func, view):
         return
     located = Located(func)
-    generators = genexp_bindings(located)
+    assigned = bindings(located)
     for node, stack in located.nodes(cst.Call):
         assert isinstance(node, cst.Call)
         if last_part(callee_name(node)) not in SETTERS or not node.args:
             continue
         arg = node.args[0].value
-        if isinstance(arg, cst.GeneratorExp) and is_submit(arg.elt):
-            source: cst.CSTNode = arg
-        elif isinstance(arg, cst.Name) and arg.value in generators:
-            source = generators[arg.value]
+        source = assigned.get(arg.value, arg) if isinstance(arg, cst.Name) else arg
+        helper: tuple[Step, ...] = ()
+        if isinstance(source, cst.GeneratorExp) and is_submit(source.elt):
+            pass
+        elif (found := futures_from_helper(source, owner, view)) is not None and found[0] == "generator":
+            helper = (found[1],)
         else:
             continue
         what = last_part(callee_name(node))
@@ -81,6 +86,10 @@ def check_unit(func: cst.FunctionDef, view: ModuleView) -> Iterator[Match]:
             "and read-ahead is unbounded",
             node,
             event_at(node, stack, func),
-            (view.step(source, "futures created lazily here"), view.step(node, f"all submitted by {what}()")),
+            (
+                *helper,
+                view.step(source, "futures created lazily here"),
+                view.step(node, f"all submitted by {what}()"),
+            ),
             no_fix_reason="bound the number of futures in flight",
         )

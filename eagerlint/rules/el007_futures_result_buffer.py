@@ -1,7 +1,9 @@
 """## What it does
 Checks weight producers for a list of `executor.submit(...)` futures that is
 iterated to hand out results while the list itself lives on: every future,
-and the loaded shard it holds, stays referenced until the loop ends.
+and the loaded shard it holds, stays referenced until the loop ends.  The list
+may be built in place or returned by a helper (a list comprehension, or a list
+it appends to, in this module or another one of the analysed tree).
 
 ## Why is this bad?
 Yielding a shard's tensors does not free the shard while the futures list
@@ -38,15 +40,16 @@ from collections.abc import Iterator
 import libcst as cst
 
 from eagerlint.cst_util import root_name
-from eagerlint.flow import Event, ModuleView
+from eagerlint.flow import Event, ModuleView, Step
 from eagerlint.rules.base import Match
-from eagerlint.rules.futures import Located, event_at, in_scope, is_submit, mentions
+from eagerlint.rules.futures import Located, event_at, futures_from_helper, in_scope, is_submit, mentions
+from eagerlint.scan import Block
 from eagerlint.walk import descendants
 
 CODE = "EL007"
 NAME = "futures-result-buffer"
 MATERIALIZES = False
-UNIT_TRIGGER = ".submit("  # every match involves `executor.submit(...)`
+UNIT_TRIGGERS = (".result(",)  # every match hands out `future.result()` in a loop
 RELEASES = frozenset({"remove", "discard", "pop", "popleft", "clear"})
 
 
@@ -54,11 +57,11 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     return iter(())
 
 
-def check_unit(func: cst.FunctionDef, view: ModuleView) -> Iterator[Match]:
+def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> Iterator[Match]:
     if not in_scope(func, view):
         return
     located = Located(func)
-    for name, created, stack in _future_lists(located):
+    for name, created, stack, helper in _future_lists(located, owner, view):
         views = _views_of(located, name)
         for loop, _ in located.nodes(cst.For):
             assert isinstance(loop, cst.For)
@@ -72,22 +75,31 @@ def check_unit(func: cst.FunctionDef, view: ModuleView) -> Iterator[Match]:
                 f"`{name}` keeps every future, and the shard it loaded, alive until the loop ends",
                 created,
                 event_at(created, stack, func),
-                (view.step(created, "futures kept in a list"), view.step(loop, "results handed out here")),
+                (
+                    *helper,
+                    view.step(created, "futures kept in a list"),
+                    view.step(loop, "results handed out here"),
+                ),
                 no_fix_reason="drop each future once its result is taken",
             )
             break
 
 
-def _future_lists(located: Located) -> Iterator[tuple[str, cst.CSTNode, tuple[cst.CSTNode, ...]]]:
+def _future_lists(
+    located: Located, owner: Block | None, view: ModuleView
+) -> Iterator[tuple[str, cst.CSTNode, tuple[cst.CSTNode, ...], tuple[Step, ...]]]:
     for node, stack in located.nodes(cst.Assign):
         assert isinstance(node, cst.Assign)
         target = node.targets[0].target
-        if (
-            isinstance(target, cst.Name)
-            and isinstance(node.value, cst.ListComp)
-            and is_submit(node.value.elt)
-        ):
-            yield target.value, node.value, (*stack, node.value)
+        if not isinstance(target, cst.Name):
+            continue
+        if isinstance(node.value, cst.ListComp) and is_submit(node.value.elt):
+            yield target.value, node.value, (*stack, node.value), ()
+        elif isinstance(node.value, cst.Call) and _iterated(located, target.value):
+            # Only a list some loop reads is worth resolving the helper for.
+            found = futures_from_helper(node.value, owner, view)
+            if found is not None and found[0] == "list":
+                yield target.value, node.value, (*stack, node.value), (found[1],)
     for node, stack in located.nodes(cst.Call):
         assert isinstance(node, cst.Call)
         func = node.func
@@ -98,7 +110,15 @@ def _future_lists(located: Located) -> Iterator[tuple[str, cst.CSTNode, tuple[cs
             and is_submit(node.args[0].value)
             and isinstance(func.value, cst.Name)
         ):
-            yield func.value.value, node, stack
+            yield func.value.value, node, stack, ()
+
+
+def _iterated(located: Located, name: str) -> bool:
+    views = _views_of(located, name)
+    return any(
+        isinstance(loop, cst.For) and any(mentions(loop.iter, v) for v in views)
+        for loop, _ in located.nodes(cst.For)
+    )
 
 
 def _views_of(located: Located, name: str) -> set[str]:

@@ -2,7 +2,9 @@
 
 These rules look at producers of weight streams (`*_weights_iterator`
 functions, configured producers, `load_weights`), where shards are read in a
-thread pool; they match syntax in the function body, not stream flow.
+thread pool; they match syntax in the function body, not stream flow, and
+follow a call one level into the helper (in this module or another one of the
+analysed tree) that creates the futures.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from eagerlint.cst_util import callee_name, last_part, names_in
-from eagerlint.flow import Event, EventKind, ModuleView, ValueKind, WeightValue
+from eagerlint.cst_util import callee_name, last_part, names_in, root_name
+from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind, WeightValue
+from eagerlint.scan import Block
 from eagerlint.streams import PRODUCER_SUFFIX
-from eagerlint.walk import Visitor
+from eagerlint.walk import Visitor, descendants
 
 
 def in_scope(func: cst.FunctionDef, view: ModuleView) -> bool:
@@ -54,17 +57,50 @@ def event_at(node: cst.CSTNode, stack: tuple[cst.CSTNode, ...], func: cst.Functi
     return Event(EventKind.CALL_ARG, node, node, value, stack, func, None)  # type: ignore[arg-type]
 
 
-def genexp_bindings(located: Located) -> dict[str, cst.GeneratorExp]:
-    """Names bound to a generator expression of `.submit(...)` futures."""
-    found: dict[str, cst.GeneratorExp] = {}
+def futures_from_helper(
+    call: cst.BaseExpression, owner: Block | None, view: ModuleView
+) -> tuple[str, Step] | None:
+    """("generator" | "list", where) when `call` is a helper that returns the
+    futures of `.submit(...)` calls: a generator expression of them, a generator
+    function yielding them, a list comprehension of them, or a list it appends
+    them to."""
+    if not isinstance(call, cst.Call):
+        return None
+    resolved = view.resolve_call(call, owner)
+    if resolved is None:
+        return None
+    func, home = resolved[0], resolved[2]
+    appended: dict[str, cst.CSTNode] = {}
+    nodes = list(descendants(func.body))
+    for node in nodes:
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.args:
+            if node.func.attr.value == "append" and is_submit(node.args[0].value):
+                name = root_name(node.func.value)
+                if name is not None:
+                    appended.setdefault(name, node)
+    note = f"futures created by {func.name.value}()"
+    for node in nodes:
+        if isinstance(node, cst.Yield) and isinstance(node.value, cst.Call) and is_submit(node.value):
+            return "generator", home.step(node, note)
+        if not isinstance(node, cst.Return) or node.value is None:
+            continue
+        value = node.value
+        if isinstance(value, cst.GeneratorExp) and is_submit(value.elt):
+            return "generator", home.step(value, note)
+        if isinstance(value, cst.ListComp) and is_submit(value.elt):
+            return "list", home.step(value, note)
+        if isinstance(value, cst.Name) and value.value in appended:
+            return "list", home.step(appended[value.value], note)
+    return None
+
+
+def bindings(located: Located) -> dict[str, cst.BaseExpression]:
+    """What each plain name is last assigned in the function."""
+    found: dict[str, cst.BaseExpression] = {}
     for node, _ in located.nodes(cst.Assign):
         assert isinstance(node, cst.Assign)
         target = node.targets[0].target
-        if (
-            isinstance(target, cst.Name)
-            and isinstance(node.value, cst.GeneratorExp)
-            and is_submit(node.value.elt)
-        ):
+        if isinstance(target, cst.Name):
             found[target.value] = node.value
     return found
 
