@@ -51,6 +51,8 @@ NOT_TENSOR_TYPES = frozenset(
     }
 )
 MAX_PATHS = 512
+# Calls through these names report on an element; they do not load it.
+LOGGING_ROOTS = frozenset({"logger", "logging", "log", "print", "warnings", "warn"})
 
 
 class Outcome(enum.Enum):
@@ -73,6 +75,8 @@ class Path:
     keeps: tuple[cst.CSTNode, ...] = ()
     yields: bool = False
     consumes: bool = False
+    # Handed an element itself to a call that is not logging: loaded in place.
+    loads: bool = False
     exit: Exit = Exit.FALL
     default: bool = True
     # Went through an explicit `else:` (not merely past an `if` without one).
@@ -90,6 +94,7 @@ class Path:
             self.keeps + other.keeps,
             self.yields or other.yields,
             self.consumes or other.consumes,
+            self.loads or other.loads,
             other.exit,
             self.default and other.default,
             self.via_else or other.via_else,
@@ -114,9 +119,15 @@ def _body_facts(body: cst.CSTNode) -> tuple[set[str], set[str], bool]:
     emptied: set[str] = set()
     may_keep = False
     for node in descendants(body):
-        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For)):
+        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
             bound.update(target_names(node.target))
             may_keep |= isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript)
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            bound.update(target_names(node.asname.name))
+        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+            bound.update(target_names(node.name.name))
+        elif isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+            bound.add(node.name.value)
         elif isinstance(node, cst.Call):
             func = node.func
             if isinstance(func, cst.Attribute):
@@ -138,7 +149,7 @@ class _Analyzer:
         self.local, self.emptied, self.may_keep = _body_facts(loop.body)
         self.elements = self._element_names(loop.target) if self.may_keep else set()
         # Tensor slots of a `(name, tensor)` target that the body never rebinds.
-        self.tensors = self._tensor_slots(loop.target) - self.local
+        self.tensors = self._tensor_slots(loop) - self.local
         if self.elements:
             self._derive(loop.body)
 
@@ -147,11 +158,16 @@ class _Analyzer:
         return tensor_names(target)
 
     @staticmethod
-    def _tensor_slots(target: cst.BaseExpression) -> set[str]:
+    def _tensor_slots(loop: cst.For) -> set[str]:
+        """`tensor` in `for name, tensor in weights`: only when the loop reads the
+        stream's own `(name, tensor)` pairs (not `enumerate(...)`, `zip(...)`)."""
+        target = loop.target
+        if not isinstance(loop.iter, (cst.Name, cst.Attribute)):
+            return set()
         if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
-            second = target.elements[1].value
-            if isinstance(second, cst.Name):
-                return {second.value}
+            second = target.elements[1]
+            if type(second) is cst.Element and isinstance(second.value, cst.Name):
+                return {second.value.value}
         return set()
 
     def _known_test(self, test: cst.BaseExpression) -> bool | None:
@@ -225,8 +241,16 @@ class _Analyzer:
         if keep is not None:
             return Path(keeps=(keep,))
         yields = _contains(stmt, cst.Yield)
-        consumes = any(self._mentions_element(call) for call in _calls(stmt))
-        return Path(yields=yields, consumes=consumes)
+        calls = _calls(stmt)
+        consumes = any(self._mentions_element(call) for call in calls)
+        loads = consumes and any(self._loads(call) for call in calls)
+        return Path(yields=yields, consumes=consumes, loads=loads)
+
+    def _loads(self, call: cst.Call) -> bool:
+        """`weight_loader(param, w)`, `buf.copy_(w)`: an element itself is passed on."""
+        if root_name(call.func) in LOGGING_ROOTS:
+            return False
+        return any(self._carries_element(a.value) for a in call.args)
 
     def _keep(self, stmt: cst.BaseSmallStatement) -> cst.CSTNode | None:
         if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
@@ -387,7 +411,7 @@ def optional_remainder(drain: Drain, following: Sequence[cst.BaseStatement]) -> 
     handle.  A loop that loads nothing in place (every element is sorted into
     containers) is a drain however its containers are consumed.
     """
-    if not any(p.outcome() is Outcome.CONSUME for p in drain.paths):
+    if not any(p.loads and not p.keeps for p in drain.paths):
         return False
     default = {
         name for p in drain.paths if p.default for k in p.keeps if (name := _container_of(k)) is not None
@@ -432,15 +456,17 @@ def _is_len_of(node: cst.BaseExpression, name: str) -> bool:
     )
 
 
-def following_statements(stack: Sequence[cst.CSTNode]) -> Sequence[cst.BaseStatement]:
-    """The statements after `stack[-1]` in the block that holds it."""
-    if len(stack) < 2:
-        return ()
-    node, block = stack[-1], stack[-2]
-    body = getattr(block, "body", None)
-    if not isinstance(body, (list, tuple)):
-        return ()
-    for i, stmt in enumerate(body):
-        if stmt is node:
-            return body[i + 1 :]
-    return ()
+def following_statements(stack: Sequence[cst.CSTNode]) -> list[cst.BaseStatement]:
+    """Every statement that can run after `stack[-1]` in its function: the rest of
+    its own block, then the rest of each enclosing block out to the function body."""
+    found: list[cst.BaseStatement] = []
+    for depth in range(len(stack) - 1, 0, -1):
+        node, block = stack[depth], stack[depth - 1]
+        if isinstance(node, cst.FunctionDef):
+            break
+        body = getattr(block, "body", None)
+        if isinstance(body, (list, tuple)):
+            index = next((i for i, stmt in enumerate(body) if stmt is node), None)
+            if index is not None:
+                found.extend(body[index + 1 :])
+    return found

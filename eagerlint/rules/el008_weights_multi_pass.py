@@ -219,9 +219,54 @@ def full_consumption(
             continue
         if not consumes(event, view) or is_partial(event) or _may_return_early(event):
             continue
-        if not any(isinstance(n, (cst.If, cst.Match, cst.Try, cst.While)) for n in event.stack):
-            return event
+        if _is_next(event) or _conditional(event) or _may_leave_before(event):
+            continue
+        return event
     return None
+
+
+# Ancestors under which a read may not run, or may run for another iteration.
+CONDITIONAL = (
+    cst.If, cst.Match, cst.Try, cst.While, cst.For, cst.BooleanOperation, cst.IfExp, cst.Lambda,
+    cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
+)  # fmt: skip
+
+
+def _is_next(event: Event) -> bool:
+    """`next(weights)` takes one element: a peek, whatever the caller does next."""
+    node = event.node
+    return isinstance(node, cst.Call) and last_part(callee_name(node)) == "next"
+
+
+def _conditional(event: Event) -> bool:
+    function_at = max(i for i, n in enumerate(event.stack) if isinstance(n, cst.FunctionDef))
+    return any(isinstance(n, CONDITIONAL) and n is not event.node for n in event.stack[function_at + 1 :])
+
+
+def _may_leave_before(event: Event) -> bool:
+    """A `return` or `raise` in a statement that runs before the read."""
+    for depth in range(1, len(event.stack)):
+        node, block = event.stack[depth], event.stack[depth - 1]
+        body = getattr(block, "body", None)
+        if not isinstance(body, (list, tuple)) or isinstance(node, cst.FunctionDef):
+            continue
+        for stmt in body:
+            if stmt is node:
+                break
+            if _leaves(stmt):
+                return True
+    return False
+
+
+def _leaves(stmt: cst.CSTNode) -> bool:
+    stack: list[cst.CSTNode] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Return, cst.Raise)):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(children(node))
+    return False
 
 
 def _may_return_early(event: Event) -> bool:
