@@ -277,8 +277,7 @@ class ModuleAnalysis(ModuleView):
         if self.project is None or module == self.module_name:
             return None
         found = self.project.analysis(module, Path(self.filename), self.module_name)
-        if found is not None:
-            self.deps.add(module)
+        self.deps.add(module)  # found or not: its absence decided the result too
         return found if isinstance(found, ModuleAnalysis) else None
 
     def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:

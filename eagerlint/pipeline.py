@@ -48,7 +48,11 @@ def _findings(
         raise parse.ParseError(f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}") from None
     codes = settings.codes_for(filename)
     kept, silenced = suppress.apply([f for f in found if f.code in codes], text)
-    paths = tuple(sorted(project.path_of_module(m) for m in project.closure(deps))) if project else ()
+    paths = (
+        tuple(sorted({p for m in project.closure(deps) for p in project.paths_of_module(m)}))
+        if project
+        else ()
+    )
     return kept, silenced, paths
 
 

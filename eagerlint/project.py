@@ -83,25 +83,25 @@ class Project:
     # Builds the analysis of another module on first use (set by the pipeline).
     loader: Callable[[str, Path], Any] | None = None
     _modules: dict[str, Any] = field(default_factory=dict)
-    _paths: dict[str, str] = field(default_factory=dict)
+    _paths: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, paths: Iterable[Path]) -> Project:
         return cls({os.path.abspath(p) for p in paths})
 
-    def path_of(self, module: str, near: Path, near_module: str) -> Path | None:
-        """The checked file that holds `module`, seen from file `near` (module `near_module`)."""
+    def candidates(self, module: str, near: Path, near_module: str) -> list[Path]:
+        """Where `module` would live, seen from file `near` (module `near_module`)."""
         near = Path(os.path.abspath(near))
         # `a.b.c` lives in root/a/b/c.py, `a.b` in root/a/b/__init__.py.
         up = near_module.count(".") + (1 if near.name == "__init__.py" else 0)
         if up >= len(near.parents):
-            return None
-        root = near.parents[up]
-        base = root.joinpath(*module.split("."))
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if str(candidate) in self.files:
-                return candidate
-        return None
+            return []
+        base = near.parents[up].joinpath(*module.split("."))
+        return [base.with_suffix(".py"), base / "__init__.py"]
+
+    def path_of(self, module: str, near: Path, near_module: str) -> Path | None:
+        """The checked file that holds `module`, seen from file `near` (module `near_module`)."""
+        return next((c for c in self.candidates(module, near, near_module) if str(c) in self.files), None)
 
     def closure(self, modules: Iterable[str]) -> set[str]:
         """`modules` and every module their analyses consulted in turn."""
@@ -116,18 +116,21 @@ class Project:
             todo.extend(getattr(analysis, "deps", ()))
         return seen
 
-    def path_of_module(self, module: str) -> str:
-        """The file an already opened module was read from."""
-        return self._paths.get(module, "")
+    def paths_of_module(self, module: str) -> list[str]:
+        """The file an already opened module was read from, or, for a module that
+        is not among the checked files, every file that would have been it: a
+        result that depends on its absence is stale once one of them is checked."""
+        return self._paths.get(module, [])
 
     def analysis(self, module: str, near: Path, near_module: str) -> Any | None:
         """The analysis of `module` if it is one of the checked files."""
         if module in self._modules:
             return self._modules[module]
-        path = self.path_of(module, near, near_module)
+        candidates = self.candidates(module, near, near_module)
+        path = next((c for c in candidates if str(c) in self.files), None)
+        self._paths[module] = [str(path)] if path is not None else [str(c) for c in candidates]
         found = None
         if path is not None and self.loader is not None:
-            self._paths[module] = str(path)
             try:
                 found = self.loader(module, path)
             except (OSError, UnicodeDecodeError, SyntaxError, ValueError):

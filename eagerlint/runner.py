@@ -46,7 +46,7 @@ class Entry:
 class Known:
     """What a file's bytes were, for as long as its `os.stat` stays the same."""
 
-    stat: tuple[int, int, int]  # size, mtime_ns, inode
+    stat: tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
     digest: str  # "" for files the prefilter rejected (no digest needed)
     candidate: bool  # passed the byte prefilter
 
@@ -61,20 +61,24 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _stat(path: str) -> tuple[int, int, int] | None:
+def _stat(path: str) -> tuple[int, int, int, int] | None:
+    # ctime too, as git does: `touch -r`, `cp -p` and archives can set an old
+    # mtime back, but any change to the file or its mode moves its ctime.
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 class Cache:
     """One pickle per (eagerlint version, settings), like ruff's per-package cache.
 
     `entries` holds results by content digest; `known` lets a warm run skip
-    reading files whose size, mtime and inode are what they were (ruff's cache
-    trusts mtimes the same way).
+    reading files whose size, mtime, ctime and inode are what they were (ruff's
+    cache trusts mtimes the same way).  `in_run` is the set of files this run
+    checks: another module a result depended on counts as absent unless it is
+    one of them, as it was for the analysis.
     """
 
     def __init__(self, root: Path, settings: Settings, started_ns: int) -> None:
@@ -85,6 +89,7 @@ class Cache:
         self.known: dict[str, Known] = {}
         self.dirty = False
         self.started_ns = started_ns
+        self.in_run: set[str] = set()
         try:
             with self.path.open("rb") as handle:
                 loaded = pickle.load(handle)
@@ -93,13 +98,15 @@ class Cache:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
             pass
 
-    def lookup(self, path: str) -> tuple[Known | None, tuple[int, int, int] | None]:
+    def lookup(self, path: str) -> tuple[Known | None, tuple[int, int, int, int] | None]:
         """The remembered facts of `path` if its stat is unchanged, and its stat."""
         stat = _stat(path)
         known = self.known.get(path)
         return (known if known is not None and known.stat == stat else None), stat
 
-    def remember(self, path: str, stat: tuple[int, int, int] | None, digest: str, candidate: bool) -> None:
+    def remember(
+        self, path: str, stat: tuple[int, int, int, int] | None, digest: str, candidate: bool
+    ) -> None:
         if stat is None or stat[1] >= self.started_ns - RACY_NS:
             if self.known.pop(path, None) is not None:
                 self.dirty = True
@@ -110,6 +117,8 @@ class Cache:
             self.dirty = True
 
     def digest_of(self, path: str, digests: dict[str, str]) -> str:
+        if path not in self.in_run:
+            return ""
         found = digests.get(path)
         if found:
             return found
@@ -210,6 +219,7 @@ def run(
         name = str(path)
         if cache is not None:
             key = os.path.abspath(name)
+            cache.in_run.add(key)
             known, stat = cache.lookup(key)
             if known is not None:
                 if known.candidate:

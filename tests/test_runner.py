@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -147,9 +148,9 @@ def test_an_edited_file_is_read_and_checked_again(tree: Path) -> None:
     }
 
 
-def test_a_file_changed_within_the_racy_window_is_not_trusted_by_stat(tree: Path) -> None:
-    # Freshly written files are only remembered by content: an edit that keeps
-    # size, inode and mtime (possible within a coarse timestamp tick) is seen.
+def test_an_edit_that_restores_size_and_mtime_is_seen(tree: Path) -> None:
+    # `cp -p`, `touch -r` and archives can set an old mtime back: ctime still moves.
+    age(tree)
     path = tree / "EL001.py"
     before = summary(run(tree, use_cache=True, jobs=1))["EL001.py"]
     assert before
@@ -161,3 +162,41 @@ def test_a_file_changed_within_the_racy_window_is_not_trusted_by_stat(tree: Path
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
     assert summary(run(tree, use_cache=True, jobs=1))["EL001.py"] != before
+
+
+def test_files_modified_within_the_racy_window_are_not_remembered_by_stat(tree: Path) -> None:
+    cache = runner.Cache(tree, Settings(root=tree), time.time_ns())
+    fresh, old = str(tree / "EL001.py"), str(tree / "EL002.py")
+    st = os.stat(old)
+    os.utime(old, ns=(st.st_atime_ns, st.st_mtime_ns - 10 * 1_000_000_000))
+    for path in (fresh, old):
+        _, stat = cache.lookup(path)
+        cache.remember(path, stat, "digest", True)
+    assert set(cache.known) == {old}
+
+
+def test_a_module_that_appears_later_invalidates_results_that_missed_it(tree: Path) -> None:
+    helpers = tree / "enginepkg" / "loader_utils.py"
+    moved = tree.parent / "loader_utils.py"
+    helpers.rename(moved)
+    run(tree, use_cache=True, jobs=1)
+    moved.rename(helpers)
+    assert summary(run(tree, use_cache=True, jobs=1)) == summary(run(tree, use_cache=False, jobs=1))
+
+
+def test_a_module_outside_an_earlier_run_does_not_leak_into_a_later_one(tree: Path) -> None:
+    model = Path("enginepkg/model.py")
+    alone, _ = runner.run([model], Settings(root=tree), FixMode.NONE, use_cache=True, jobs=1)
+    assert summary(alone) == {str(model): []}  # its helpers were not part of that run
+    whole = summary(run(tree, use_cache=True, jobs=1))
+    assert whole[str(model)] and whole == summary(run(tree, use_cache=False, jobs=1))
+    again, _ = runner.run([model], Settings(root=tree), FixMode.NONE, use_cache=True, jobs=1)
+    assert summary(again) == {str(model): []}
+
+
+def test_a_cached_result_names_the_file_as_this_run_spells_it(tree: Path) -> None:
+    run(tree, use_cache=True, jobs=1)
+    spelled = [tree / p for p in files(tree)]
+    results, _ = runner.run(spelled, Settings(root=tree), FixMode.NONE, use_cache=True, jobs=1)
+    assert [r.filename for r in results] == [str(p) for p in spelled]
+    assert all(f.filename == r.filename for r in results for f in r.findings)
