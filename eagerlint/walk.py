@@ -90,6 +90,20 @@ def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(reversed(list(children(current))))
 
 
+SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
+def runs_with(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Like `descendants`, without the insides of functions, lambdas and classes
+    nested in `node`: what runs when `node` runs."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is node or not isinstance(current, SCOPES):
+            stack.extend(reversed(list(children(current))))
+
+
 def every_node(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """`node` and everything below it, punctuation and comments included."""
     stack = [node]

@@ -70,14 +70,12 @@ def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> 
         if last_part(callee_name(node)) not in SETTERS or not node.args:
             continue
         arg = node.args[0].value
-        source = assigned.get(arg.value, arg) if isinstance(arg, cst.Name) else arg
-        helper: tuple[Step, ...] = ()
-        if isinstance(source, cst.GeneratorExp) and is_submit(source.elt):
-            pass
-        elif (found := futures_from_helper(source, owner, view)) is not None and found[0] == "generator":
-            helper = (found[1],)
-        else:
+        found = _submitted_lazily(
+            assigned.get(arg.value, []) if isinstance(arg, cst.Name) else [arg], owner, view
+        )
+        if found is None:
             continue
+        source, helper = found
         what = last_part(callee_name(node))
         yield Match(
             CODE,
@@ -93,3 +91,17 @@ def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> 
             ),
             no_fix_reason="bound the number of futures in flight",
         )
+
+
+def _submitted_lazily(
+    candidates: list[cst.BaseExpression], owner: Block | None, view: ModuleView
+) -> tuple[cst.BaseExpression, tuple[Step, ...]] | None:
+    """The first candidate that is a generator of `.submit(...)` futures, here or
+    from a helper, with the helper's step."""
+    for source in candidates:
+        if isinstance(source, cst.GeneratorExp) and is_submit(source.elt):
+            return source, ()
+        found = futures_from_helper(source, owner, view)
+        if found is not None and found[0] == "generator":
+            return source, (found[1],)
+    return None

@@ -54,7 +54,7 @@ from eagerlint import streams
 from eagerlint.cst_util import callee_name, last_part
 from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind
 from eagerlint.rules.base import Match
-from eagerlint.walk import children, descendants
+from eagerlint.walk import children, descendants, runs_with
 
 CODE = "EL008"
 NAME = "weights-multi-pass"
@@ -259,14 +259,7 @@ def _may_leave_before(event: Event) -> bool:
 
 
 def _leaves(stmt: cst.CSTNode) -> bool:
-    stack: list[cst.CSTNode] = [stmt]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.Return, cst.Raise)):
-            return True
-        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            stack.extend(children(node))
-    return False
+    return any(isinstance(n, (cst.Return, cst.Raise)) for n in runs_with(stmt))
 
 
 def _may_return_early(event: Event) -> bool:
@@ -276,14 +269,7 @@ def _may_return_early(event: Event) -> bool:
 
 
 def _yields(func: cst.FunctionDef) -> bool:
-    stack: list[cst.CSTNode] = [func.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Yield):
-            return True
-        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            stack.extend(children(node))
-    return False
+    return any(isinstance(n, cst.Yield) for n in runs_with(func.body))
 
 
 def same_pass(first: Event, second: Event) -> bool:

@@ -17,7 +17,7 @@ from eagerlint.cst_util import callee_name, last_part, names_in, root_name
 from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind, WeightValue
 from eagerlint.scan import Block
 from eagerlint.streams import PRODUCER_SUFFIX
-from eagerlint.walk import Visitor, descendants
+from eagerlint.walk import Visitor, runs_with
 
 
 def in_scope(func: cst.FunctionDef, view: ModuleView) -> bool:
@@ -71,7 +71,7 @@ def futures_from_helper(
         return None
     func, home = resolved[0], resolved[2]
     appended: dict[str, cst.CSTNode] = {}
-    nodes = list(descendants(func.body))
+    nodes = list(runs_with(func.body))
     for node in nodes:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.args:
             if node.func.attr.value == "append" and is_submit(node.args[0].value):
@@ -94,14 +94,14 @@ def futures_from_helper(
     return None
 
 
-def bindings(located: Located) -> dict[str, cst.BaseExpression]:
-    """What each plain name is last assigned in the function."""
-    found: dict[str, cst.BaseExpression] = {}
+def bindings(located: Located) -> dict[str, list[cst.BaseExpression]]:
+    """Everything each plain name is assigned in the function."""
+    found: dict[str, list[cst.BaseExpression]] = {}
     for node, _ in located.nodes(cst.Assign):
         assert isinstance(node, cst.Assign)
         target = node.targets[0].target
         if isinstance(target, cst.Name):
-            found[target.value] = node.value
+            found.setdefault(target.value, []).append(node.value)
     return found
 
 
