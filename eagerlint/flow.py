@@ -234,7 +234,10 @@ class FunctionWalker(Visitor):
             return
         value = self.value_of(original_node.value)
         for t in original_node.targets:
-            self._bind(t.target, value)
+            if _unpacks_a_stream(t.target, original_node.value, value, self.view.options):
+                self._bind(t.target, None)
+            else:
+                self._bind(t.target, value)
 
     def _bind_tee(self, node: cst.Assign) -> bool:
         """`a, b = tee(s)`, or a helper that returns lazy views of a tee of `s`."""
@@ -381,3 +384,16 @@ class FunctionWalker(Visitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
+
+
+def _unpacks_a_stream(
+    target: cst.BaseExpression, expr: cst.BaseExpression, value: WeightValue | None, options: AnalysisOptions
+) -> bool:
+    """`it, state = load_weights_iterator(...)`, `a, b = weights`: unpacking a stream
+    gives its elements (or, from a producer, whatever tuple it returned), not streams.
+    A helper's tuple of lazy views keeps its value: that is how it hands them out."""
+    if value is None or value.kind is not ValueKind.STREAM or not isinstance(target, (cst.Tuple, cst.List)):
+        return False
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        return True
+    return isinstance(expr, cst.Call) and streams.is_producer_call(expr, options)
