@@ -1,11 +1,13 @@
 """Fetch a vLLM release's Python source from its PyPI wheel into a cache.
 
-    python bench/vllm_source.py 0.23.0      # prints the folder holding vllm/
+    python bench/vllm_source.py 0.23.0                    # prints the folder holding vllm/
+    python bench/vllm_source.py 0.5.23 --project sglang   # the same for another engine
 
 The wheel is downloaded once (`pip download --no-deps --only-binary :all:`)
 into $EAGERLINT_CACHE/wheels (default ~/.cache/eagerlint) and only its `.py`
-files are extracted, into $EAGERLINT_CACHE/src/<version>.  Nothing of vLLM is
-ever written into this repository.
+files are extracted, into $EAGERLINT_CACHE/src/<version> (vLLM) or
+src/<project>-<version>.  Nothing of those projects is ever written into this
+repository.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("EAGERLINT_CACHE", Path.home() / ".cache" / "eagerlint"))
 
 
-def wheel(version: str) -> Path:
+def wheel(version: str, project: str = "vllm") -> Path:
     wheels = cache_dir() / "wheels"
-    found = sorted(wheels.glob(f"vllm-{version}-*.whl"))
+    found = sorted(wheels.glob(f"{project}-{version}-*.whl"))
     if found:
         return found[0]
     wheels.mkdir(parents=True, exist_ok=True)
@@ -37,33 +39,37 @@ def wheel(version: str) -> Path:
             "--no-deps",
             "--only-binary",
             ":all:",
-            f"vllm=={version}",
+            f"{project}=={version}",
             "-d",
             str(wheels),
         ],
         check=True,
     )
-    found = sorted(wheels.glob(f"vllm-{version}-*.whl"))
+    found = sorted(wheels.glob(f"{project}-{version}-*.whl"))
     if not found:
-        raise SystemExit(f"pip did not produce a vllm {version} wheel in {wheels}")
+        raise SystemExit(f"pip did not produce a {project} {version} wheel in {wheels}")
     return found[0]
 
 
-def source(version: str) -> Path:
-    """The folder that holds `vllm/` for `version`, extracted if needed."""
-    target = cache_dir() / "src" / version
+def source(version: str, project: str = "vllm") -> Path:
+    """The folder that holds `<project>/` for `version`, extracted if needed."""
+    target = cache_dir() / "src" / (version if project == "vllm" else f"{project}-{version}")
     stamp = target / ".complete"
     if stamp.exists():
         return target
-    with zipfile.ZipFile(wheel(version)) as archive:
+    with zipfile.ZipFile(wheel(version, project)) as archive:
         for member in archive.namelist():
-            if member.startswith("vllm/") and member.endswith(".py"):
+            if member.startswith(f"{project}/") and member.endswith(".py"):
                 archive.extract(member, target)
     stamp.write_text("ok\n")
     return target
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: vllm_source.py VERSION")
-    print(source(sys.argv[1]))
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("version")
+    ap.add_argument("--project", default="vllm")
+    args = ap.parse_args()
+    print(source(args.version, args.project))

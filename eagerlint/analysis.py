@@ -19,7 +19,8 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from eagerlint import safety, streams
-from eagerlint.cst_util import dotted_name
+from eagerlint.cst_util import dotted_name, last_part
+from eagerlint.drain import SCALAR_TYPES
 from eagerlint.flow import (
     COLLECTION_BUILTINS,
     Event,
@@ -279,6 +280,17 @@ class ModuleAnalysis(ModuleView):
         found = self.project.analysis(module, Path(self.filename), self.module_name)
         self.deps.add(module)  # found or not: its absence decided the result too
         return found if isinstance(found, ModuleAnalysis) else None
+
+    def returns_scalar(self, call: cst.Call, cls: Block | None) -> bool:
+        resolved = self.resolve_call(call, cls)
+        returns = resolved.func.returns if resolved is not None else None
+        if returns is None:
+            return False
+        annotation = returns.annotation
+        if isinstance(annotation, cst.SimpleString):
+            text = annotation.evaluated_value
+            return isinstance(text, str) and text.strip() in SCALAR_TYPES
+        return last_part(dotted_name(annotation)) in SCALAR_TYPES
 
     def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
         resolved = self.resolve_call(call, cls)

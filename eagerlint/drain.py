@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -29,7 +29,9 @@ from eagerlint.cst_util import (
 from eagerlint.walk import descendants
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
-SCALAR_METHODS = frozenset({"item", "tolist", "numel", "dim", "size", "element_size", "nelement"})
+SCALAR_METHODS = frozenset(
+    {"item", "tolist", "numel", "dim", "size", "element_size", "nelement", "hexdigest", "digest"}
+)
 SCALAR_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "device"})
 EMPTYING_METHODS = frozenset({"clear", "pop", "popleft", "popitem"})
 # `isinstance(w, T)` of a stream's tensor slot is decided by the (name, tensor)
@@ -144,8 +146,9 @@ def _body_facts(body: cst.CSTNode) -> tuple[set[str], set[str], bool]:
 
 
 class _Analyzer:
-    def __init__(self, loop: cst.For) -> None:
+    def __init__(self, loop: cst.For, context: Context) -> None:
         self.loop = loop
+        self.context = context
         self.local, self.emptied, self.may_keep = _body_facts(loop.body)
         self.elements = self._element_names(loop.target) if self.may_keep else set()
         # Tensor slots of a `(name, tensor)` target that the body never rebinds.
@@ -203,20 +206,25 @@ class _Analyzer:
         return bool(names_in(node) & self.elements)
 
     def _carries_element(self, node: cst.BaseExpression) -> bool:
+        """Whether keeping `node` keeps an element alive.
+
+        `loaded.add(self.embedder.load_weight(name, w))` keeps what a loader
+        returned (a name), not `w`: an element that only reaches a call to
+        something called `load*` is consumed there.  `executor.submit(f, w)`
+        gives a future, which holds what `f` returns, not `w` (EL007 judges
+        futures).  A function of the analysed tree declared to return `str`,
+        `int`, ... returns no tensor.
+        """
         if (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Attribute)
             and node.func.attr.value in SCALAR_METHODS
         ) or (isinstance(node, cst.Attribute) and node.attr.value in SCALAR_ATTRIBUTES):
             return False  # `w.item()`, `w.shape`: a number, not the tensor
-        """Whether keeping `node` keeps an element alive.
-
-        `loaded.add(self.embedder.load_weight(name, w))` keeps what a loader
-        returned (a name), not `w`: an element that only reaches a call to
-        something called `load*` is consumed there.
-        """
-        if isinstance(node, cst.Call) and "load" in last_part(callee_name(node)).lower():
-            return False
+        if isinstance(node, cst.Call):
+            callee = last_part(callee_name(node))
+            if "load" in callee.lower() or callee == "submit" or self.context.returns_scalar(node):
+                return False
         if isinstance(node, (cst.Tuple, cst.List)):
             return any(self._carries_element(el.value) for el in node.elements)
         return self._mentions_element(node)
@@ -225,6 +233,8 @@ class _Analyzer:
         root = root_name(container)
         if root is None or root in self.local or root in self.emptied:
             return None
+        if root in self.context.other_objects:
+            return None  # `hasher = hashlib.sha256()`: its `update` keeps nothing
         return root
 
     # -- one simple statement --------------------------------------------------
@@ -351,9 +361,57 @@ def _calls(node: cst.CSTNode) -> list[cst.Call]:
     return [n for n in descendants(node) if isinstance(n, cst.Call)]
 
 
-def find_drain(loop: cst.For) -> Drain | None:
+@dataclass(frozen=True)
+class Context:
+    """What the function around a loop says about names and calls in it."""
+
+    # Local names bound only to calls of something that is not a container
+    # constructor: whatever their `add`/`update` does, it is not known to keep.
+    other_objects: frozenset[str] = frozenset()
+    # Whether a call is to a function declared to return a scalar (`-> str`).
+    returns_scalar: Callable[[cst.Call], bool] = lambda call: False
+
+
+CONTAINER_CALLS = frozenset(
+    {
+        "list",
+        "dict",
+        "set",
+        "defaultdict",
+        "OrderedDict",
+        "deque",
+        "Counter",
+        "ChainMap",
+        "copy",
+        "sorted",
+        "fromkeys",
+    }
+)
+SCALAR_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "None"})
+
+
+def other_objects(func: cst.FunctionDef) -> frozenset[str]:
+    """Names `func` binds only to calls that are not container constructors."""
+    calls: dict[str, bool] = {}
+    for node in descendants(func.body):
+        if isinstance(node, cst.Assign):
+            for t in node.targets:
+                if isinstance(t.target, cst.Name):
+                    name = t.target.value
+                    is_other = (
+                        isinstance(node.value, cst.Call)
+                        and last_part(callee_name(node.value)) not in CONTAINER_CALLS
+                    )
+                    calls[name] = calls.get(name, True) and is_other
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+            for name in target_names(node.target):
+                calls[name] = False
+    return frozenset(name for name, other in calls.items() if other)
+
+
+def find_drain(loop: cst.For, context: Context = Context()) -> Drain | None:
     """The containers a loop drains its iterable into, or None."""
-    analyzer = _Analyzer(loop)
+    analyzer = _Analyzer(loop, context)
     if not analyzer.elements:
         return None
     try:

@@ -102,6 +102,11 @@ class ModuleView:
         """(function node, owning class block or None, the ModuleView holding it), or None."""
         raise NotImplementedError
 
+    def returns_scalar(self, call: cst.Call, cls: Block | None) -> bool:
+        """Whether `call` is to a function of the analysed tree declared to return
+        `str`, `bytes`, `int`, `float`, `bool` or `None`."""
+        return False
+
     def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
         """What the same-module function called by `call` does with `arg`'s parameter."""
         raise NotImplementedError

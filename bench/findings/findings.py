@@ -1,13 +1,14 @@
-"""eagerlint's findings on a whole vLLM release, as a reviewable list.
+"""eagerlint's findings on a whole engine release, as a reviewable list.
 
     python bench/findings/findings.py 0.33.0            # print code, path, scope per finding
     python bench/findings/findings.py 0.33.0 --update   # rewrite vllm-0.33.0.expected.json
     python bench/findings/findings.py 0.33.0 --check    # exit 1 if the findings changed
+    python bench/findings/findings.py 0.5.23 --project sglang   # the same for SGLang
 
 The release's `.py` files come from its PyPI wheel (bench/vllm_source.py). The
-expected list is what tests/test_vllm_findings.py compares against, so that a
+expected lists are what tests/test_engine_findings.py compares against, so that a
 change in what eagerlint reports on real code shows up in review; every entry
-has a verdict in vllm-0.33.0.md.
+has a verdict in <project>-<version>.md.
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ import vllm_source  # noqa: E402
 Entry = tuple[str, str, str]
 
 
-def findings(version: str) -> list[dict[str, object]]:
-    src = vllm_source.source(version)
+def findings(version: str, project: str = "vllm") -> list[dict[str, object]]:
+    src = vllm_source.source(version, project)
     result = subprocess.run(
         [
             sys.executable,
             "-m",
             "eagerlint",
             "check",
-            "vllm",
+            project,
             "--output-format",
             "json",
             "--exit-zero",
@@ -56,20 +57,21 @@ def entries(found: list[dict[str, object]]) -> list[Entry]:
     return sorted({(str(f["code"]), str(f["filename"]), str(f["scope"])) for f in found})
 
 
-def expected_path(version: str) -> Path:
-    return HERE / f"vllm-{version}.expected.json"
+def expected_path(version: str, project: str = "vllm") -> Path:
+    return HERE / f"{project}-{version}.expected.json"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("version")
+    ap.add_argument("--project", default="vllm")
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--update", action="store_true")
     mode.add_argument("--check", action="store_true")
     args = ap.parse_args()
-    found = findings(args.version)
+    found = findings(args.version, args.project)
     current = entries(found)
-    path = expected_path(args.version)
+    path = expected_path(args.version, args.project)
     if args.update:
         path.write_text(json.dumps([list(e) for e in current], indent=1) + "\n")
         print(f"wrote {len(current)} entries to {path.relative_to(ROOT)}")

@@ -13,6 +13,12 @@ said the default path is an optional remainder (names the in-place branches
 do not handle), not the bulk of the stream.  A loop that loads nothing in
 place is reported however its containers are consumed.
 
+Keeping means keeping the tensor: `loaded.add(name)`, `w.item()`, `w.shape`,
+what a `load*` call returns, a future from `executor.submit(...)` (EL007 judges
+futures), what a function of the analysed tree declared `-> str` (`int`, ...)
+returns, and `update`/`add` on a local bound only to other objects
+(`hasher = hashlib.sha256()`) keep none.
+
 Branches on `isinstance(tensor, torch.Tensor)` (or on `dict`, `list`, ...) of
 the tensor slot of `for name, tensor in weights` are decided by the stream's
 element type: a loop that keeps every tensor under
@@ -64,7 +70,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from eagerlint.drain import find_drain, following_statements, optional_remainder
+from eagerlint.drain import Context, find_drain, following_statements, optional_remainder, other_objects
 from eagerlint.flow import Event, EventKind, ModuleView
 from eagerlint.rules.base import Match
 
@@ -77,7 +83,8 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         return
     if event.value.drained_by_helper:
         return  # the helper's call is reported (weights-helper-drain)
-    drain = find_drain(event.node)  # type: ignore[arg-type]
+    context = Context(other_objects(event.function), lambda call: view.returns_scalar(call, event.cls))
+    drain = find_drain(event.node, context)  # type: ignore[arg-type]
     if drain is None or optional_remainder(drain, following_statements(event.stack)):
         return
     kept = ", ".join(f"`{name}`" for name in drain.containers)

@@ -83,7 +83,7 @@ def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> 
             f"`{what}()` turns the generator of futures into a set: every shard is submitted at once "
             "and read-ahead is unbounded",
             node,
-            event_at(node, stack, func),
+            event_at(node, stack, func, owner),
             (
                 *helper,
                 view.step(source, "futures created lazily here"),

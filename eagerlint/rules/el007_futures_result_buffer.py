@@ -74,7 +74,7 @@ def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> 
                 NAME,
                 f"`{name}` keeps every future, and the shard it loaded, alive until the loop ends",
                 created,
-                event_at(created, stack, func),
+                event_at(created, stack, func, owner),
                 (
                     *helper,
                     view.step(created, "futures kept in a list"),
@@ -135,9 +135,16 @@ def _views_of(located: Located, name: str) -> set[str]:
 
 
 def _takes_results(loop: cst.For) -> bool:
+    """A `.result()` whose value is used: a bare `future.result()` statement only
+    re-raises the task's exception, and hands nothing out."""
+    nodes = list(descendants(loop.body))
+    bare = {id(n.value) for n in nodes if isinstance(n, cst.Expr)}
     return any(
-        isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "result"
-        for n in descendants(loop.body)
+        isinstance(n, cst.Call)
+        and isinstance(n.func, cst.Attribute)
+        and n.func.attr.value == "result"
+        and id(n) not in bare
+        for n in nodes
     )
 
 

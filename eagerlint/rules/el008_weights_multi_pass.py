@@ -87,10 +87,26 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
             if (is_partial(first) or is_partial(second)) and not nested_in_loop(second, first):
                 continue  # `first = next(weights)` before the loop is deliberate
             reported.add(id(second))
-            yield _match(second, view, first, f"again after line {view.position(first.node).row}")
+            row = view.position(first.node).row
+            if nested_in_loop(second, first):
+                yield _match(
+                    second,
+                    view,
+                    first,
+                    f"inside the loop over it at line {row}",
+                    "it advances the loop's own iterator: the loop skips every weight it passes",
+                )
+            else:
+                yield _match(second, view, first, f"again after line {row}")
 
 
-def _match(event: Event, view: ModuleView, earlier: Event | cst.CSTNode, when: str) -> Match:
+def _match(
+    event: Event,
+    view: ModuleView,
+    earlier: Event | cst.CSTNode,
+    when: str,
+    effect: str = "a one-shot iterator is empty the second time",
+) -> Match:
     if isinstance(earlier, Event):
         inside = helper_read(earlier, view)
         first = (view.step(earlier.node, "consumed here"), *((inside,) if inside else ()))
@@ -101,7 +117,7 @@ def _match(event: Event, view: ModuleView, earlier: Event | cst.CSTNode, when: s
     return Match(
         CODE,
         NAME,
-        f"Weight stream consumed {when}: a one-shot iterator is empty the second time",
+        f"Weight stream consumed {when}: {effect}",
         node,
         event,
         flow,

@@ -51,10 +51,12 @@ class Located(Visitor):
         return ((n, s) for n, s in self.found if isinstance(n, kind))
 
 
-def event_at(node: cst.CSTNode, stack: tuple[cst.CSTNode, ...], func: cst.FunctionDef) -> Event:
+def event_at(
+    node: cst.CSTNode, stack: tuple[cst.CSTNode, ...], func: cst.FunctionDef, owner: Block | None
+) -> Event:
     """A syntactic match dressed as a flow event, so findings are built the same way."""
     value = WeightValue(ValueKind.MATERIALIZED, ())
-    return Event(EventKind.CALL_ARG, node, node, value, stack, func, None)  # type: ignore[arg-type]
+    return Event(EventKind.CALL_ARG, node, node, value, stack, func, owner)  # type: ignore[arg-type]
 
 
 def futures_from_helper(
