@@ -215,6 +215,10 @@ class _Analyzer:
         futures).  A function of the analysed tree declared to return `str`,
         `int`, ... returns no tensor.
         """
+        if isinstance(node, (cst.Tuple, cst.List)):
+            return any(self._carries_element(el.value) for el in node.elements)
+        if not self._mentions_element(node):
+            return False
         if (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Attribute)
@@ -223,11 +227,12 @@ class _Analyzer:
             return False  # `w.item()`, `w.shape`: a number, not the tensor
         if isinstance(node, cst.Call):
             callee = last_part(callee_name(node))
-            if "load" in callee.lower() or callee == "submit" or self.context.returns_scalar(node):
+            if "load" in callee.lower() or callee == "submit":
                 return False
-        if isinstance(node, (cst.Tuple, cst.List)):
-            return any(self._carries_element(el.value) for el in node.elements)
-        return self._mentions_element(node)
+            # A tensor method (`w.to(...)`) is no function of the tree: no lookup.
+            on_element = root_name(node.func) in self.elements
+            return on_element or not self.context.returns_scalar(node)
+        return True
 
     def _outlives(self, container: cst.BaseExpression) -> str | None:
         root = root_name(container)
@@ -361,15 +366,27 @@ def _calls(node: cst.CSTNode) -> list[cst.Call]:
     return [n for n in descendants(node) if isinstance(n, cst.Call)]
 
 
-@dataclass(frozen=True)
 class Context:
-    """What the function around a loop says about names and calls in it."""
+    """What the function around a loop says about names and calls in it, asked
+    only when a loop can keep something at all."""
 
-    # Local names bound only to calls of something that is not a container
-    # constructor: whatever their `add`/`update` does, it is not known to keep.
-    other_objects: frozenset[str] = frozenset()
-    # Whether a call is to a function declared to return a scalar (`-> str`).
-    returns_scalar: Callable[[cst.Call], bool] = lambda call: False
+    def __init__(
+        self,
+        func: cst.FunctionDef | None = None,
+        returns_scalar: Callable[[cst.Call], bool] = lambda call: False,
+    ) -> None:
+        self._func = func
+        self._other_objects: frozenset[str] | None = None
+        # Whether a call is to a function declared to return a scalar (`-> str`).
+        self.returns_scalar = returns_scalar
+
+    @property
+    def other_objects(self) -> frozenset[str]:
+        """Local names bound only to calls of something that is not a container
+        constructor: whatever their `add`/`update` does, it is not known to keep."""
+        if self._other_objects is None:
+            self._other_objects = other_objects(self._func) if self._func is not None else frozenset()
+        return self._other_objects
 
 
 CONTAINER_CALLS = frozenset(
@@ -409,9 +426,9 @@ def other_objects(func: cst.FunctionDef) -> frozenset[str]:
     return frozenset(name for name, other in calls.items() if other)
 
 
-def find_drain(loop: cst.For, context: Context = Context()) -> Drain | None:
+def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:
     """The containers a loop drains its iterable into, or None."""
-    analyzer = _Analyzer(loop, context)
+    analyzer = _Analyzer(loop, context or Context())
     if not analyzer.elements:
         return None
     try:

@@ -70,7 +70,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from eagerlint.drain import Context, find_drain, following_statements, optional_remainder, other_objects
+from eagerlint.drain import Context, find_drain, following_statements, optional_remainder
 from eagerlint.flow import Event, EventKind, ModuleView
 from eagerlint.rules.base import Match
 
@@ -83,7 +83,7 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         return
     if event.value.drained_by_helper:
         return  # the helper's call is reported (weights-helper-drain)
-    context = Context(other_objects(event.function), lambda call: view.returns_scalar(call, event.cls))
+    context = Context(event.function, lambda call: view.returns_scalar(call, event.cls))
     drain = find_drain(event.node, context)  # type: ignore[arg-type]
     if drain is None or optional_remainder(drain, following_statements(event.stack)):
         return
