@@ -19,7 +19,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from eagerlint import safety, streams
-from eagerlint.cst_util import dotted_name, last_part
+from eagerlint.cst_util import binds_name, dotted_name, last_part
 from eagerlint.drain import SCALAR_TYPES
 from eagerlint.flow import (
     COLLECTION_BUILTINS,
@@ -281,14 +281,24 @@ class ModuleAnalysis(ModuleView):
         self.deps.add(module)  # found or not: its absence decided the result too
         return found if isinstance(found, ModuleAnalysis) else None
 
-    def returns_scalar(self, call: cst.Call, cls: Block | None) -> bool:
-        resolved = self.resolve_call(call, cls)
-        returns = resolved.func.returns if resolved is not None else None
-        if returns is None:
+    def returns_scalar(
+        self, call: cst.Call, cls: Block | None, within: cst.FunctionDef | None = None
+    ) -> bool:
+        # A name the calling function binds itself (a nested `def`, an
+        # assignment) is not the module's function of that name.
+        if isinstance(call.func, cst.Name) and within is not None and binds_name(within, call.func.value):
             return False
-        annotation = returns.annotation
+        resolved = self.resolve_call(call, cls)
+        if resolved is None or resolved.func.returns is None:
+            return False
+        if any(last_part(dotted_name(d.decorator)) == "overload" for d in resolved.func.decorators):
+            return False  # one signature of several
+        annotation = resolved.func.returns.annotation
         if isinstance(annotation, cst.SimpleString):
-            text = annotation.evaluated_value
+            try:
+                text = annotation.evaluated_value
+            except (SyntaxError, ValueError, UnicodeError):
+                return False
             return isinstance(text, str) and text.strip() in SCALAR_TYPES
         return last_part(dotted_name(annotation)) in SCALAR_TYPES
 

@@ -26,7 +26,7 @@ from eagerlint.cst_util import (
     target_names,
     tensor_names,
 )
-from eagerlint.walk import descendants
+from eagerlint.walk import descendants, runs_with
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
 SCALAR_METHODS = frozenset(
@@ -238,8 +238,6 @@ class _Analyzer:
         root = root_name(container)
         if root is None or root in self.local or root in self.emptied:
             return None
-        if root in self.context.other_objects:
-            return None  # `hasher = hashlib.sha256()`: its `update` keeps nothing
         return root
 
     # -- one simple statement --------------------------------------------------
@@ -276,8 +274,9 @@ class _Analyzer:
                 and func.attr.value in KEEP_METHODS
                 and any(self._carries_element(a.value) for a in call.args)
                 and self._outlives(func.value)
+                and not (func.attr.value == "update" and root_name(func.value) in self.context.other_objects)
             ):
-                return stmt
+                return stmt  # (`hasher.update(w.numpy())` digests, it keeps nothing)
         if isinstance(stmt, cst.Assign) and self._carries_element(stmt.value):
             for t in stmt.targets:
                 if isinstance(t.target, cst.Subscript) and self._outlives(t.target.value):
@@ -382,48 +381,39 @@ class Context:
 
     @property
     def other_objects(self) -> frozenset[str]:
-        """Local names bound only to calls of something that is not a container
-        constructor: whatever their `add`/`update` does, it is not known to keep."""
+        """Local names bound only to hash objects (see `other_objects`)."""
         if self._other_objects is None:
             self._other_objects = other_objects(self._func) if self._func is not None else frozenset()
         return self._other_objects
 
 
-CONTAINER_CALLS = frozenset(
-    {
-        "list",
-        "dict",
-        "set",
-        "defaultdict",
-        "OrderedDict",
-        "deque",
-        "Counter",
-        "ChainMap",
-        "copy",
-        "sorted",
-        "fromkeys",
-    }
+# Objects whose `update(...)` digests its argument and keeps none of it.
+HASHERS = frozenset(
+    {"sha1", "sha224", "sha256", "sha384", "sha512", "md5", "blake2b", "blake2s"}
+    | {"sha3_224", "sha3_256", "sha3_384", "sha3_512", "shake_128", "shake_256"}
 )
+HASH_MODULES = frozenset({"hashlib", "hmac", "xxhash"})
 SCALAR_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "None"})
 
 
 def other_objects(func: cst.FunctionDef) -> frozenset[str]:
-    """Names `func` binds only to calls that are not container constructors."""
-    calls: dict[str, bool] = {}
-    for node in descendants(func.body):
+    """Local names `func` itself binds only to hash objects (`hashlib.sha256()`,
+    `hmac.new(...)`): their `update(...)` keeps nothing."""
+    hashers: dict[str, bool] = {}
+    for node in runs_with(func.body):
         if isinstance(node, cst.Assign):
             for t in node.targets:
-                if isinstance(t.target, cst.Name):
-                    name = t.target.value
-                    is_other = (
-                        isinstance(node.value, cst.Call)
-                        and last_part(callee_name(node.value)) not in CONTAINER_CALLS
+                for name in target_names(t.target):
+                    value = node.value
+                    is_hasher = isinstance(value, cst.Call) and (
+                        last_part(callee_name(value)) in HASHERS
+                        or (callee_name(value) or "").split(".")[0] in HASH_MODULES
                     )
-                    calls[name] = calls.get(name, True) and is_other
+                    hashers[name] = hashers.get(name, True) and is_hasher and isinstance(t.target, cst.Name)
         elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
             for name in target_names(node.target):
-                calls[name] = False
-    return frozenset(name for name, other in calls.items() if other)
+                hashers[name] = False
+    return frozenset(name for name, ok in hashers.items() if ok)
 
 
 def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:

@@ -102,7 +102,9 @@ class ModuleView:
         """(function node, owning class block or None, the ModuleView holding it), or None."""
         raise NotImplementedError
 
-    def returns_scalar(self, call: cst.Call, cls: Block | None) -> bool:
+    def returns_scalar(
+        self, call: cst.Call, cls: Block | None, within: cst.FunctionDef | None = None
+    ) -> bool:
         """Whether `call` is to a function of the analysed tree declared to return
         `str`, `bytes`, `int`, `float`, `bool` or `None`."""
         return False
@@ -239,10 +241,15 @@ class FunctionWalker(Visitor):
             return
         value = self.value_of(original_node.value)
         for t in original_node.targets:
-            if _unpacks_a_stream(t.target, original_node.value, value, self.view.options):
-                self._bind(t.target, None)
-            else:
+            unpacked = _unpacked(t.target, original_node.value, value, self.view.options)
+            if unpacked is None:
                 self._bind(t.target, value)
+                continue
+            self._bind(t.target, None)
+            if unpacked:
+                first = t.target.elements[0].value  # type: ignore[attr-defined]
+                note = "first item of the tuple a producer returned"
+                self._bind(first, value.then(self._step(first, note)) if value else None)
 
     def _bind_tee(self, node: cst.Assign) -> bool:
         """`a, b = tee(s)`, or a helper that returns lazy views of a tee of `s`."""
@@ -391,14 +398,19 @@ class FunctionWalker(Visitor):
         return False
 
 
-def _unpacks_a_stream(
+def _unpacked(
     target: cst.BaseExpression, expr: cst.BaseExpression, value: WeightValue | None, options: AnalysisOptions
-) -> bool:
-    """`it, state = load_weights_iterator(...)`, `a, b = weights`: unpacking a stream
-    gives its elements (or, from a producer, whatever tuple it returned), not streams.
-    A helper's tuple of lazy views keeps its value: that is how it hands them out."""
+) -> bool | None:
+    """How a stream value binds to a tuple target: None when it is not unpacked
+    (a plain name, or a helper's tuple of lazy views, which is how it hands them
+    out); False when the names get elements (`a, b = weights`); True for a
+    producer's returned tuple (`it, state = quantized_weights_iterator(...)`),
+    whose first item is the iterator its name promises."""
     if value is None or value.kind is not ValueKind.STREAM or not isinstance(target, (cst.Tuple, cst.List)):
+        return None
+    if isinstance(expr, cst.Name):
         return False
-    if isinstance(expr, (cst.Name, cst.Attribute)):
-        return True
-    return isinstance(expr, cst.Call) and streams.is_producer_call(expr, options)
+    if isinstance(expr, cst.Call) and streams.is_producer_call(expr, options):
+        head = target.elements[0] if target.elements else None
+        return type(head) is cst.Element and isinstance(head.value, cst.Name)
+    return None

@@ -77,3 +77,13 @@ def test_code_table_matches_registry() -> None:
     from eagerlint.codes import CODES
 
     assert CODES == {r.CODE: r.NAME for r in RULES}
+
+
+def test_multi_pass_messages_say_what_goes_wrong() -> None:
+    source = (FIXTURES / "EL008.py").read_text()
+    lines = source.splitlines()
+    messages = {lines[f.location.row - 1].strip(): f.message for f in run(source).findings}
+    inner = next(m for line, m in messages.items() if line.startswith("k_name, k = next(filter("))
+    assert "inside the loop over it at line" in inner and "advances the loop's own iterator" in inner
+    again = next(m for line, m in messages.items() if line.startswith("loaded = self.loader.load_weights("))
+    assert "again after line" in again and "empty the second time" in again

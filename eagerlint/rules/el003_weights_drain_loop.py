@@ -83,7 +83,7 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         return
     if event.value.drained_by_helper:
         return  # the helper's call is reported (weights-helper-drain)
-    context = Context(event.function, lambda call: view.returns_scalar(call, event.cls))
+    context = Context(event.function, lambda call: view.returns_scalar(call, event.cls, event.function))
     drain = find_drain(event.node, context)  # type: ignore[arg-type]
     if drain is None or optional_remainder(drain, following_statements(event.stack)):
         return

@@ -3,13 +3,18 @@ Checks weight producers (`*_weights_iterator` functions, configured producers,
 `load_weights`) for `concurrent.futures.as_completed(...)` or `wait(...)` given
 a *generator* of `executor.submit(...)` futures, written in place or returned
 by a helper (a generator expression or a generator function yielding them, in
-this module or another one of the analysed tree).
+this module or another one of the analysed tree).  Also checks loops over a
+weight stream that hand each element to `executor.submit(...)` and never wait
+inside the loop (no `.result()`, `wait`, `as_completed`, no popping of futures).
 
 ## Why is this bad?
 A generator looks lazy, but `as_completed` and `wait` start with `set(fs)`:
 every shard is submitted at once.  The pool runs a few at a time, and each
 finished future holds its loaded shard until the consumer reaches it, so a
 consumer slower than the readers lets the whole checkpoint pile up in host RAM.
+A loop that submits every element of a stream without waiting does the same
+from the other side: each queued task holds its tensor until a worker reaches
+it, and the executor's queue has no bound.
 
 ## Example
 ```python
@@ -43,11 +48,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from eagerlint.cst_util import callee_name, last_part
-from eagerlint.flow import Event, ModuleView, Step
+from eagerlint.cst_util import callee_name, last_part, names_in, tensor_names
+from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind
 from eagerlint.rules.base import Match
 from eagerlint.rules.futures import Located, bindings, event_at, futures_from_helper, in_scope, is_submit
 from eagerlint.scan import Block
+from eagerlint.walk import runs_with
 
 CODE = "EL006"
 NAME = "futures-unbounded-submit"
@@ -56,8 +62,33 @@ SETTERS = frozenset({"as_completed", "wait"})
 UNIT_TRIGGERS = ("as_completed", "wait(")  # every match passes futures to one of SETTERS
 
 
+WAITS = frozenset({"result", "wait", "as_completed", "pop", "popleft", "join", "shutdown"})
+
+
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
-    return iter(())
+    """`for name, w in weights: executor.submit(load, w)` with nothing waiting."""
+    if event.kind is not EventKind.FOR_LOOP or event.value.kind is not ValueKind.STREAM:
+        return
+    loop = event.node
+    assert isinstance(loop, cst.For)
+    elements = tensor_names(loop.target)
+    body = list(runs_with(loop.body))
+    calls = [n for n in body if isinstance(n, cst.Call)]
+    if any(last_part(callee_name(c)) in WAITS for c in calls):
+        return
+    for call in calls:
+        if is_submit(call) and any(names_in(a.value) & elements for a in call.args):
+            yield Match(
+                CODE,
+                NAME,
+                "`submit()` in the loop over the weight stream queues every element: nothing in the "
+                "loop waits, so read-ahead is unbounded",
+                call,
+                event,
+                (*event.value.steps, view.step(call, "each element queued in the executor")),
+                no_fix_reason="bound the number of futures in flight",
+            )
+            return
 
 
 def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> Iterator[Match]:

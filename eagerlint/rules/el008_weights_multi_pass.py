@@ -94,7 +94,7 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
                     view,
                     first,
                     f"inside the loop over it at line {row}",
-                    "it advances the loop's own iterator: the loop skips every weight it passes",
+                    "it advances the loop's own iterator, so the loop skips every weight it passes",
                 )
             else:
                 yield _match(second, view, first, f"again after line {row}")
