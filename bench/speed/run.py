@@ -120,15 +120,35 @@ def floor_script(kind: str) -> str:
         "    if may_contain_streams(d, o): libcst.parse_module(d)",
         # The functions eagerlint starts from (its units), parsed alone: what its
         # design cannot avoid, before helpers, analysis and process start-up.
-        "units": "import pathlib, libcst\nfrom eagerlint.parse import may_contain_streams, decode\n"
-        "from eagerlint.model import AnalysisOptions\nfrom eagerlint.scan import outline\n"
-        "from eagerlint.analysis import ModuleAnalysis\no = AnalysisOptions()\n"
-        "for p in pathlib.Path('vllm').rglob('*.py'):\n    d = p.read_bytes()\n"
-        "    if not may_contain_streams(d, o): continue\n    t, _ = decode(d)\n"
-        "    a = ModuleAnalysis(t, outline(t), str(p), o)\n"
-        "    for b, _ in a.units():\n"
-        "        libcst.parse_module(('if 1:\\n' if b.indent else '') + b.text(a.outline.lines))",
+        "units": UNITS
+        + "        libcst.parse_module(('if 1:\\n' if b.indent else '') + b.text(a.outline.lines))",
+        # The same functions through CPython's parser: what an `ast` screen would pay.
+        "ast-units": UNITS + "        ast.parse(" + SNIPPET + ")",
     }[kind]
+
+
+# Reads the tree, applies the prefilter and the outline, and loops over the units.
+SNIPPET = "('if 1:\\n' if b.indent else '') + b.text(a.outline.lines)"
+UNITS = (
+    "import ast, pathlib, libcst\nfrom eagerlint.parse import may_contain_streams, decode\n"
+    "from eagerlint.model import AnalysisOptions\nfrom eagerlint.scan import outline\n"
+    "from eagerlint.analysis import ModuleAnalysis\no = AnalysisOptions()\n"
+    "for p in pathlib.Path('vllm').rglob('*.py'):\n    d = p.read_bytes()\n"
+    "    if not may_contain_streams(d, o): continue\n    t, _ = decode(d)\n"
+    "    a = ModuleAnalysis(t, outline(t), str(p), o)\n"
+    "    for b, _ in a.units():\n"
+)
+
+
+def tree_counts(src: Path) -> tuple[int, int]:
+    """Files past the prefilter and units (functions eagerlint starts from)."""
+    script = UNITS.replace("import ast, pathlib, libcst", "import ast, pathlib") + "        n += 1\n"
+    script = "n = m = 0\n" + script.replace("    t, _ = decode(d)\n", "    m += 1\n    t, _ = decode(d)\n")
+    out = subprocess.run(
+        [sys.executable, "-c", script + "print(m, n)"], cwd=src, capture_output=True, text=True, check=True
+    )
+    files, units = out.stdout.split()
+    return int(files), int(units)
 
 
 def main() -> int:
@@ -220,6 +240,12 @@ def main() -> int:
             src,
             max(1, n // 2),
         ),
+        measure(
+            "floor: `ast.parse` only eagerlint's units (serial)",
+            [py, "-c", floor_script("ast-units")],
+            src,
+            n,
+        ),
     ]
     if shutil.which(fixit[0]):
         rows.append(
@@ -232,11 +258,14 @@ def main() -> int:
             )
         )
     base = rows[0].seconds
+    passed, units = tree_counts(src)
     now = datetime.datetime.now(datetime.timezone.utc)
     facts = (
         f"Date: {now:%Y-%m-%d %H:%M} UTC. Machine: nproc={os.cpu_count()}, "
         f"{platform.machine()}, Python {platform.python_version()}, kernel {platform.release()}. "
-        f"Tree: vLLM {VERSION}, {files} files. Median of {n} fresh processes per row (Fixit: 1)."
+        f"Tree: vLLM {VERSION}, {files} files, {passed} past eagerlint's prefilter, {units} units. "
+        f"One untimed warm-up, then the median of {n} fresh processes per row "
+        f"({max(1, n // 2)} for the two libcst-parse floors; Fixit: 1, no warm-up)."
     )
     lines = [
         facts,

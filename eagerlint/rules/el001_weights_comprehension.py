@@ -9,8 +9,10 @@ The comprehension pulls every tensor out of the stream before the first one is
 loaded.  With a loader that hands out private copies (vLLM's `runai_streamer`
 clones each tensor), the whole checkpoint is resident in host RAM at once: peak
 memory grows by the checkpoint size, once per tensor-parallel worker.  vLLM
-0.23.0's `Llama4ForCausalLM.load_weights` measured 2.1 GiB of transient host
-memory on a 2.0 GiB checkpoint, against 0.1 GiB as a generator expression.
+0.23.0's `Llama4ForCausalLM.load_weights`, fed a 2,049 MiB checkpoint by the
+runai streamer (limit 0, glibc's mmap threshold pinned), held 2,050 MiB of
+transient host memory, against 65 MiB as a generator expression
+(`bench/llama4_memory/results-pinned.md`).
 
 ## Example
 ```python
