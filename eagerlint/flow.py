@@ -246,6 +246,10 @@ class FunctionWalker(Visitor):
                 self._bind(t.target, value)
                 continue
             self._bind(t.target, None)
+            starred = any(isinstance(el, cst.StarredElement) for el in t.target.elements)  # type: ignore[attr-defined]
+            if starred and value is not None:
+                # `first, *rest = weights`: the starred name is a list of the rest.
+                self._emit(EventKind.STAR_UNPACK, t.target, original_node.value, value)
             if unpacked:
                 first = t.target.elements[0].value  # type: ignore[attr-defined]
                 note = "first item of the tuple a producer returned"

@@ -1,7 +1,8 @@
 """## What it does
 Checks for `list`, `tuple`, `set`, `frozenset`, `dict` or `sorted` applied to a
-weight stream, and for star-unpacking one into a literal (`[*weights]`,
-`(*weights,)`, `{*weights}`).
+weight stream, for star-unpacking one into a literal (`[*weights]`,
+`(*weights,)`, `{*weights}`), and for a starred assignment target
+(`first, *rest = weights`), whose starred name is a list of the rest.
 
 ## Why is this bad?
 Each of these pulls every `(name, tensor)` pair out of the stream and keeps it.
@@ -58,6 +59,14 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         what = last_part(callee_name(node))
         if what in view.shadowed_builtins or binds_name(event.function, what):
             return  # a local `list` is not the builtin
+    elif _is_assignment_target(event):
+        assert isinstance(node, (cst.List, cst.Tuple))
+        star = next(el for el in node.elements if isinstance(el, cst.StarredElement))
+        name = view.code(star.value)
+        flow = (*event.value.steps, view.step(node, f"the rest kept in `{name}`"))
+        message = f"Star-unpacking keeps every remaining element of the weight stream in `{name}`"
+        yield Match(CODE, NAME, message, node, event, flow, no_fix_reason="the starred name is a list")
+        return
     else:
         assert isinstance(node, (cst.List, cst.Tuple, cst.Set))
         what = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
@@ -87,3 +96,8 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         rewrite=lambda: unwrap(node, operand, event.stack, view),
         fix_title=f"Iterate `{view.code(operand).splitlines()[0]}` directly",
     )
+
+
+def _is_assignment_target(event: Event) -> bool:
+    parent = event.stack[-1] if event.stack else None
+    return isinstance(parent, cst.Assign) and any(t.target is event.node for t in parent.targets)

@@ -1,9 +1,10 @@
 """## What it does
 Checks for a weight stream passed to a function of the same module or class,
-or of another module of the analysed tree, that materializes that parameter: a comprehension, `list(...)`, or a loop that
-keeps every element.  The finding sits at the call, with the helper's
-materialization in its flow.  A container that such a helper returned is
-followed too, so a second helper that re-buffers it is reported at its call.
+or of another module of the analysed tree, that materializes that parameter:
+a comprehension, `list(...)`, or a loop that keeps every element.  The finding
+sits at the call, with the helper's materialization in its flow.  A container
+that such a helper returned is followed too, so a second helper that
+re-buffers it is reported at its call.
 
 ## Why is this bad?
 Nothing at the call site looks eager, yet the helper holds every tensor of the
