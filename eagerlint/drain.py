@@ -396,6 +396,14 @@ HASH_MODULES = frozenset({"hashlib", "hmac", "xxhash"})
 SCALAR_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "None"})
 
 
+def _is_hasher(value: cst.BaseExpression) -> bool:
+    if not isinstance(value, cst.Call):
+        return False
+    name = callee_name(value) or ""
+    last = last_part(name)
+    return last in HASHERS or last.startswith("xxh") or name.split(".")[0] in HASH_MODULES
+
+
 def other_objects(func: cst.FunctionDef) -> frozenset[str]:
     """Local names `func` itself binds only to hash objects (`hashlib.sha256()`,
     `hmac.new(...)`): their `update(...)` keeps nothing."""
@@ -404,12 +412,11 @@ def other_objects(func: cst.FunctionDef) -> frozenset[str]:
         if isinstance(node, cst.Assign):
             for t in node.targets:
                 for name in target_names(t.target):
-                    value = node.value
-                    is_hasher = isinstance(value, cst.Call) and (
-                        last_part(callee_name(value)) in HASHERS
-                        or (callee_name(value) or "").split(".")[0] in HASH_MODULES
-                    )
-                    hashers[name] = hashers.get(name, True) and is_hasher and isinstance(t.target, cst.Name)
+                    ok = _is_hasher(node.value) and isinstance(t.target, cst.Name)
+                    hashers[name] = hashers.get(name, True) and ok
+        elif isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name):
+            name = node.target.value
+            hashers[name] = hashers.get(name, True) and node.value is not None and _is_hasher(node.value)
         elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
             for name in target_names(node.target):
                 hashers[name] = False

@@ -48,7 +48,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from eagerlint.cst_util import callee_name, last_part, names_in, tensor_names
+from eagerlint.cst_util import callee_name, last_part, names_in, root_name, target_names, tensor_names
 from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind
 from eagerlint.rules.base import Match
 from eagerlint.rules.futures import Located, bindings, event_at, futures_from_helper, in_scope, is_submit
@@ -62,33 +62,102 @@ SETTERS = frozenset({"as_completed", "wait"})
 UNIT_TRIGGERS = ("as_completed", "wait(")  # every match passes futures to one of SETTERS
 
 
-WAITS = frozenset({"result", "wait", "as_completed", "pop", "popleft", "join", "shutdown"})
+WAITS = frozenset(
+    {"result", "wait", "as_completed", "pop", "popleft", "join", "shutdown", "acquire", "exception"}
+)
+KEEPERS = frozenset({"append", "appendleft", "add", "put"})
 
 
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
-    """`for name, w in weights: executor.submit(load, w)` with nothing waiting."""
+    """`for name, w in weights: executor.submit(load, w)` with nothing waiting.
+
+    Only for an executor created outside the loop (`with ThreadPoolExecutor() as
+    ex:` around it, or `ex = ThreadPoolExecutor()` before it), and only when
+    nothing in the loop could wait: no waiting call, no `await`, and no call other
+    than the submit itself that is handed the futures (a helper may wait on them).
+    """
     if event.kind is not EventKind.FOR_LOOP or event.value.kind is not ValueKind.STREAM:
         return
     loop = event.node
     assert isinstance(loop, cst.For)
     elements = tensor_names(loop.target)
     body = list(runs_with(loop.body))
+    if any(isinstance(n, cst.Await) for n in body):
+        return
     calls = [n for n in body if isinstance(n, cst.Call)]
     if any(last_part(callee_name(c)) in WAITS for c in calls):
         return
+    executors = _executors_outside(event.function, {id(n) for n in body})
     for call in calls:
-        if is_submit(call) and any(names_in(a.value) & elements for a in call.args):
-            yield Match(
-                CODE,
-                NAME,
-                "`submit()` in the loop over the weight stream queues every element: nothing in the "
-                "loop waits, so read-ahead is unbounded",
-                call,
-                event,
-                (*event.value.steps, view.step(call, "each element queued in the executor")),
-                no_fix_reason="bound the number of futures in flight",
-            )
-            return
+        if not (
+            is_submit(call)
+            and isinstance(call.func, cst.Attribute)
+            and root_name(call.func.value) in executors
+            and any(names_in(a.value) & elements for a in call.args)
+        ):
+            continue
+        holders = _holders(call, body)
+        if any(names_in(c) & holders for c in calls if not _keeps_a_submit(c)):
+            return  # the futures reach another call, which may wait on them
+        yield Match(
+            CODE,
+            NAME,
+            "`submit()` in the loop over the weight stream queues every element: nothing in the "
+            "loop waits, so read-ahead is unbounded",
+            call,
+            event,
+            (*event.value.steps, view.step(call, "each element queued in the executor")),
+            no_fix_reason="bound the number of futures in flight",
+        )
+        return
+
+
+def _executors_outside(func: cst.FunctionDef, inside: set[int]) -> set[str]:
+    """Names bound to a `*PoolExecutor(...)` in `func`, outside the loop."""
+    found: set[str] = set()
+    for node in runs_with(func.body):
+        if id(node) in inside:
+            continue
+        if isinstance(node, cst.WithItem) and node.asname is not None:
+            if _is_executor(node.item):
+                found.update(target_names(node.asname.name))
+        elif isinstance(node, cst.Assign) and _is_executor(node.value):
+            for t in node.targets:
+                found.update(target_names(t.target))
+    return found
+
+
+def _is_executor(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and last_part(callee_name(node)).endswith("PoolExecutor")
+
+
+def _holders(submit: cst.Call, body: list[cst.CSTNode]) -> set[str]:
+    """Names the submit's future is kept in: `futures.append(ex.submit(...))`, `f = ex.submit(...)`."""
+    found: set[str] = set()
+    for node in body:
+        if isinstance(node, cst.Call) and _keeps(node, submit):
+            root = root_name(node.func.value)  # type: ignore[attr-defined]
+            if root:
+                found.add(root)
+        elif isinstance(node, cst.Assign) and node.value is submit:
+            for t in node.targets:
+                found.update(target_names(t.target))
+    return found
+
+
+def _keeps_a_submit(call: cst.Call) -> bool:
+    """`futures.append(ex.submit(...))`: keeping a future is not waiting on it."""
+    return any(
+        isinstance(a.value, cst.Call) and is_submit(a.value) and _keeps(call, a.value) for a in call.args
+    )
+
+
+def _keeps(call: cst.Call, submit: cst.Call) -> bool:
+    return (
+        isinstance(call.func, cst.Attribute)
+        and call.func.attr.value in KEEPERS
+        and any(a.value is submit for a in call.args)
+    )
 
 
 def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> Iterator[Match]:
