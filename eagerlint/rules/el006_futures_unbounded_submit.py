@@ -4,8 +4,10 @@ Checks weight producers (`*_weights_iterator` functions, configured producers,
 a *generator* of `executor.submit(...)` futures, written in place or returned
 by a helper (a generator expression or a generator function yielding them, in
 this module or another one of the analysed tree).  Also checks loops over a
-weight stream that hand each element to `executor.submit(...)` and never wait
-inside the loop (no `.result()`, `wait`, `as_completed`, no popping of futures).
+weight stream that hand each element to `executor.submit(...)` of a
+`*PoolExecutor` created outside the loop and never wait inside it: no
+`.result()`, `wait`, `as_completed`, popping of futures, `acquire` or `await`,
+and no other call handed the futures (a helper may wait on them).
 
 ## Why is this bad?
 A generator looks lazy, but `as_completed` and `wait` start with `set(fs)`:
