@@ -144,6 +144,10 @@ class Cache:
     def save(self) -> None:
         if not self.dirty:
             return
+        # Files that are gone take their entries with them (checked only when
+        # something changed, so a warm run pays nothing).
+        self.entries = {p: e for p, e in self.entries.items() if p in self.in_run or os.path.exists(p)}
+        self.known = {p: k for p, k in self.known.items() if p in self.in_run or os.path.exists(p)}
         try:
             self.folder.mkdir(exist_ok=True)
             ignore = self.folder / ".gitignore"

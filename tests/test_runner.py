@@ -200,3 +200,17 @@ def test_a_cached_result_names_the_file_as_this_run_spells_it(tree: Path) -> Non
     results, _ = runner.run(spelled, Settings(root=tree), FixMode.NONE, use_cache=True, jobs=1)
     assert [r.filename for r in results] == [str(p) for p in spelled]
     assert all(f.filename == r.filename for r in results for f in r.findings)
+
+
+def test_entries_of_deleted_files_are_dropped(tree: Path) -> None:
+    age(tree)
+    run(tree, use_cache=True, jobs=1)
+    gone = tree / "EL001.py"
+    cache = runner.Cache(tree, Settings(root=tree), time.time_ns())
+    assert str(gone) in cache.entries and str(gone) in cache.known
+    gone.unlink()
+    (tree / "EL002.py").write_text((tree / "EL002.py").read_text() + "\n")  # something to save
+    run(tree, use_cache=True, jobs=1)
+    cache = runner.Cache(tree, Settings(root=tree), time.time_ns())
+    assert str(gone) not in cache.entries and str(gone) not in cache.known
+    assert str(tree / "EL003.py") in cache.entries
