@@ -247,7 +247,7 @@ class FunctionWalker(Visitor):
                 continue
             self._bind(t.target, None)
             starred = any(isinstance(el, cst.StarredElement) for el in t.target.elements)  # type: ignore[attr-defined]
-            if starred and value is not None:
+            if starred and unpacked is False and value is not None:
                 # `first, *rest = weights`: the starred name is a list of the rest.
                 self._emit(EventKind.STAR_UNPACK, t.target, original_node.value, value)
             if unpacked:
