@@ -1,5 +1,5 @@
-"""Regression: eagerlint's findings on whole engine releases (vLLM 0.33.0 and
-SGLang 0.5.23) are the committed, reviewed lists (bench/findings/
+"""Regression: eagerlint's findings on whole engine releases (vLLM 0.33.0,
+SGLang 0.5.23, LMDeploy 0.18.0) are the committed, reviewed lists (bench/findings/
 <project>-<version>.expected.json; verdicts in <project>-<version>.md).  A
 change in what is reported on real code fails here."""
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench" / "findings"))
 import findings  # noqa: E402
 
-RELEASES = [("vllm", "0.33.0"), ("sglang", "0.5.23")]
+RELEASES = [("vllm", "0.33.0"), ("sglang", "0.5.23"), ("lmdeploy", "0.18.0")]
 
 
 @pytest.mark.parametrize(("project", "version"), RELEASES)
