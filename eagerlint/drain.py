@@ -110,6 +110,19 @@ class Drain:
     paths: tuple[Path, ...]
 
 
+def _holds_nothing_of(node: cst.BaseExpression) -> bool:
+    """`w.item()`, `w.shape`: a number; `load_one(w)`: what a loader returns;
+    `executor.submit(f, w)`: a future, which holds what `f` returns (EL007)."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value in SCALAR_ATTRIBUTES
+    if not isinstance(node, cst.Call):
+        return False
+    if isinstance(node.func, cst.Attribute) and node.func.attr.value in SCALAR_METHODS:
+        return True
+    callee = last_part(callee_name(node))
+    return "load" in callee.lower() or callee == "submit"
+
+
 class _TooManyPaths(Exception):
     pass
 
@@ -198,7 +211,7 @@ class _Analyzer:
         assigns = [n for n in descendants(body) if isinstance(n, cst.Assign)]
         for _ in range(3):  # chains like a = f(w); b = g(a) settle quickly
             for node in assigns:
-                if names_in(node.value) & self.elements:
+                if names_in(node.value) & self.elements and not _holds_nothing_of(node.value):
                     for t in node.targets:
                         self.elements.update(tensor_names(t.target))
 
@@ -219,16 +232,9 @@ class _Analyzer:
             return any(self._carries_element(el.value) for el in node.elements)
         if not self._mentions_element(node):
             return False
-        if (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value in SCALAR_METHODS
-        ) or (isinstance(node, cst.Attribute) and node.attr.value in SCALAR_ATTRIBUTES):
-            return False  # `w.item()`, `w.shape`: a number, not the tensor
+        if _holds_nothing_of(node):
+            return False
         if isinstance(node, cst.Call):
-            callee = last_part(callee_name(node))
-            if "load" in callee.lower() or callee == "submit":
-                return False
             # A tensor method (`w.to(...)`) is no function of the tree: no lookup.
             on_element = root_name(node.func) in self.elements
             return on_element or not self.context.returns_scalar(node)

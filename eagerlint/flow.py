@@ -246,14 +246,16 @@ class FunctionWalker(Visitor):
                 self._bind(t.target, value)
                 continue
             self._bind(t.target, None)
-            starred = any(isinstance(el, cst.StarredElement) for el in t.target.elements)  # type: ignore[attr-defined]
-            if starred and unpacked is False and value is not None:
-                # `first, *rest = weights`: the starred name is a list of the rest.
-                self._emit(EventKind.STAR_UNPACK, t.target, original_node.value, value)
-            if unpacked:
-                first = t.target.elements[0].value  # type: ignore[attr-defined]
-                note = "first item of the tuple a producer returned"
-                self._bind(first, value.then(self._step(first, note)) if value else None)
+            elements = t.target.elements  # type: ignore[attr-defined]
+            if unpacked == "elements" and value is not None:
+                if any(isinstance(el, cst.StarredElement) for el in elements):
+                    # `first, *rest = weights`: the starred name is a list of the rest.
+                    self._emit(EventKind.STAR_UNPACK, t.target, original_node.value, value)
+            elif unpacked == "producer" and value is not None:
+                head = elements[0] if elements else None
+                if type(head) is cst.Element and isinstance(head.value, cst.Name):
+                    note = "first item of the tuple a producer returned"
+                    self._bind(head.value, value.then(self._step(head.value, note)))
 
     def _bind_tee(self, node: cst.Assign) -> bool:
         """`a, b = tee(s)`, or a helper that returns lazy views of a tee of `s`."""
@@ -359,6 +361,8 @@ class FunctionWalker(Visitor):
                     self._emit(EventKind.CALL_ARG, node, arg.value, value)
 
     def _star(self, node: cst.List | cst.Tuple | cst.Set) -> None:
+        if _is_target(node, self.stack):
+            return  # `head, *rest = ...` binds `rest`; it does not read it
         for el in node.elements:
             if isinstance(el, cst.StarredElement):
                 value = self.value_of(el.value)
@@ -404,17 +408,24 @@ class FunctionWalker(Visitor):
 
 def _unpacked(
     target: cst.BaseExpression, expr: cst.BaseExpression, value: WeightValue | None, options: AnalysisOptions
-) -> bool | None:
-    """How a stream value binds to a tuple target: None when it is not unpacked
-    (a plain name, or a helper's tuple of lazy views, which is how it hands them
-    out); False when the names get elements (`a, b = weights`); True for a
-    producer's returned tuple (`it, state = quantized_weights_iterator(...)`),
-    whose first item is the iterator its name promises."""
+) -> str | None:
+    """How a stream value binds to a tuple target: None when it is not unpacked;
+    "producer" for a producer's returned tuple (`it, state =
+    quantized_weights_iterator(...)`), whose first item is the iterator its name
+    promises; "elements" otherwise (`a, b = weights`, `first, *rest =
+    iter(weights)`): the names get elements of the stream, not streams."""
     if value is None or value.kind is not ValueKind.STREAM or not isinstance(target, (cst.Tuple, cst.List)):
         return None
-    if isinstance(expr, cst.Name):
-        return False
     if isinstance(expr, cst.Call) and streams.is_producer_call(expr, options):
-        head = target.elements[0] if target.elements else None
-        return type(head) is cst.Element and isinstance(head.value, cst.Name)
-    return None
+        return "producer"
+    return "elements"
+
+
+def _is_target(node: cst.CSTNode, stack: list[cst.CSTNode]) -> bool:
+    """Whether `node` (the top of `stack`) is what an assignment or loop binds."""
+    parent = stack[-2] if len(stack) >= 2 else None
+    if isinstance(parent, cst.AssignTarget):
+        return True
+    return isinstance(parent, (cst.For, cst.AnnAssign, cst.AugAssign, cst.CompFor)) and (
+        parent.target is node
+    )

@@ -17,7 +17,7 @@ from eagerlint.walk import descendants
 ITERABLE_TYPES = frozenset({"Iterable", "Iterator", "Generator"})
 # Builtins and itertools functions that return a lazy view of their operands.
 LAZY_WRAPPERS = frozenset(
-    {"map", "filter", "zip", "enumerate", "chain", "from_iterable", "islice", "starmap"}
+    {"map", "filter", "zip", "enumerate", "chain", "from_iterable", "islice", "starmap", "iter"}
 )
 PRODUCER_SUFFIX = "_weights_iterator"
 

@@ -50,12 +50,20 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from eagerlint.cst_util import callee_name, last_part, names_in, root_name, target_names, tensor_names
+from eagerlint.cst_util import (
+    callee_name,
+    dotted_name,
+    last_part,
+    names_in,
+    root_name,
+    target_names,
+    tensor_names,
+)
 from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind
 from eagerlint.rules.base import Match
 from eagerlint.rules.futures import Located, bindings, event_at, futures_from_helper, in_scope, is_submit
 from eagerlint.scan import Block
-from eagerlint.walk import runs_with
+from eagerlint.walk import descendants, runs_with
 
 CODE = "EL006"
 NAME = "futures-unbounded-submit"
@@ -99,7 +107,8 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         ):
             continue
         holders = _holders(call, body)
-        if any(names_in(c) & holders for c in calls if not _keeps_a_submit(c)):
+        others = [c for c in calls if c is not call and not _stores(c, holders) and not _idle(c)]
+        if any(_mentions(c, holders) for c in others):
             return  # the futures reach another call, which may wait on them
         yield Match(
             CODE,
@@ -129,28 +138,53 @@ def _executors_outside(func: cst.FunctionDef, inside: set[int]) -> set[str]:
     return found
 
 
+EXECUTORS = frozenset({"ThreadPoolExecutor", "ProcessPoolExecutor"})
+
+
 def _is_executor(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Call) and last_part(callee_name(node)).endswith("PoolExecutor")
+    """The standard library's executors: their queue has no bound (a bounded
+    executor class of a project's own may block in `submit`)."""
+    return isinstance(node, cst.Call) and last_part(callee_name(node)) in EXECUTORS
 
 
 def _holders(submit: cst.Call, body: list[cst.CSTNode]) -> set[str]:
-    """Names the submit's future is kept in: `futures.append(ex.submit(...))`, `f = ex.submit(...)`."""
+    """Where the submit's future is kept, as dotted names: `futures` for
+    `futures.append(ex.submit(...))`, `self.pending` for `self.pending.add(...)`,
+    `f` for `f = ex.submit(...)`."""
     found: set[str] = set()
     for node in body:
         if isinstance(node, cst.Call) and _keeps(node, submit):
-            root = root_name(node.func.value)  # type: ignore[attr-defined]
-            if root:
-                found.add(root)
+            holder = dotted_name(node.func.value)  # type: ignore[attr-defined]
+            if holder:
+                found.add(holder)
         elif isinstance(node, cst.Assign) and node.value is submit:
             for t in node.targets:
                 found.update(target_names(t.target))
     return found
 
 
-def _keeps_a_submit(call: cst.Call) -> bool:
-    """`futures.append(ex.submit(...))`: keeping a future is not waiting on it."""
+def _mentions(call: cst.Call, holders: set[str]) -> bool:
     return any(
-        isinstance(a.value, cst.Call) and is_submit(a.value) and _keeps(call, a.value) for a in call.args
+        isinstance(n, (cst.Name, cst.Attribute)) and dotted_name(n) in holders for n in descendants(call)
+    )
+
+
+# Calls that look at futures without waiting for them.
+IDLE = frozenset({"len", "print", "add_done_callback", "done", "cancel", "cancelled", "running"})
+LOGGERS = frozenset({"logger", "logging", "log", "warnings"})
+
+
+def _idle(call: cst.Call) -> bool:
+    return last_part(callee_name(call)) in IDLE or root_name(call.func) in LOGGERS
+
+
+def _stores(call: cst.Call, holders: set[str]) -> bool:
+    """`futures.append(future)`, `futures.append(ex.submit(...))`: keeping a future
+    is not waiting on it."""
+    return (
+        isinstance(call.func, cst.Attribute)
+        and call.func.attr.value in KEEPERS
+        and all(dotted_name(a.value) in holders or is_submit(a.value) for a in call.args)
     )
 
 
