@@ -59,6 +59,7 @@ from eagerlint.cst_util import (
     target_names,
     tensor_names,
 )
+from eagerlint.drain import LOGGING_ROOTS
 from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind
 from eagerlint.rules.base import Match
 from eagerlint.rules.futures import Located, bindings, event_at, futures_from_helper, in_scope, is_submit
@@ -171,11 +172,10 @@ def _mentions(call: cst.Call, holders: set[str]) -> bool:
 
 # Calls that look at futures without waiting for them.
 IDLE = frozenset({"len", "print", "add_done_callback", "done", "cancel", "cancelled", "running"})
-LOGGERS = frozenset({"logger", "logging", "log", "warnings"})
 
 
 def _idle(call: cst.Call) -> bool:
-    return last_part(callee_name(call)) in IDLE or root_name(call.func) in LOGGERS
+    return last_part(callee_name(call)) in IDLE or root_name(call.func) in LOGGING_ROOTS
 
 
 def _stores(call: cst.Call, holders: set[str]) -> bool:
