@@ -26,7 +26,7 @@ from eagerlint.cst_util import (
     target_names,
     tensor_names,
 )
-from eagerlint.walk import descendants, runs_with
+from eagerlint.walk import descendants, enclosing_blocks, runs_with
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
 SCALAR_METHODS = frozenset(
@@ -479,7 +479,7 @@ def _container_of(stmt: cst.CSTNode) -> str | None:
     return None
 
 
-def optional_remainder(drain: Drain, following: Sequence[cst.BaseStatement]) -> bool:
+def optional_remainder(drain: Drain, following: Sequence[cst.CSTNode]) -> bool:
     """Whether the loop loads in place and keeps only a remainder the code itself
     treats as optional.
 
@@ -497,7 +497,7 @@ def optional_remainder(drain: Drain, following: Sequence[cst.BaseStatement]) -> 
     return bool(default) and all(_only_used_if_nonempty(name, following) for name in default)
 
 
-def _only_used_if_nonempty(name: str, following: Sequence[cst.BaseStatement]) -> bool:
+def _only_used_if_nonempty(name: str, following: Sequence[cst.CSTNode]) -> bool:
     uses = [stmt for stmt in following if name in names_in(stmt)]
     return (
         len(uses) == 1
@@ -534,17 +534,7 @@ def _is_len_of(node: cst.BaseExpression, name: str) -> bool:
     )
 
 
-def following_statements(stack: Sequence[cst.CSTNode]) -> list[cst.BaseStatement]:
+def following_statements(stack: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
     """Every statement that can run after `stack[-1]` in its function: the rest of
     its own block, then the rest of each enclosing block out to the function body."""
-    found: list[cst.BaseStatement] = []
-    for depth in range(len(stack) - 1, 0, -1):
-        node, block = stack[depth], stack[depth - 1]
-        if isinstance(node, cst.FunctionDef):
-            break
-        body = getattr(block, "body", None)
-        if isinstance(body, (list, tuple)):
-            index = next((i for i, stmt in enumerate(body) if stmt is node), None)
-            if index is not None:
-                found.extend(body[index + 1 :])
-    return found
+    return [stmt for body, index in enclosing_blocks(stack) for stmt in body[index + 1 :]]

@@ -12,7 +12,7 @@ a body, an assignment's targets before its value).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import libcst as cst
@@ -102,6 +102,20 @@ def runs_with(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         yield current
         if current is node or not isinstance(current, SCOPES):
             stack.extend(reversed(list(children(current))))
+
+
+def enclosing_blocks(stack: Sequence[cst.CSTNode]) -> Iterator[tuple[Sequence[cst.CSTNode], int]]:
+    """For `stack[-1]` and each ancestor out to the nearest function (innermost
+    first): the statement list that holds it and its index there."""
+    for depth in range(len(stack) - 1, 0, -1):
+        node, block = stack[depth], stack[depth - 1]
+        if isinstance(node, cst.FunctionDef):
+            return
+        body = getattr(block, "body", None)
+        if isinstance(body, (list, tuple)):
+            index = next((i for i, stmt in enumerate(body) if stmt is node), None)
+            if index is not None:
+                yield body, index
 
 
 def every_node(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -54,7 +54,7 @@ from eagerlint import streams
 from eagerlint.cst_util import callee_name, last_part
 from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind
 from eagerlint.rules.base import Match
-from eagerlint.walk import children, descendants, runs_with
+from eagerlint.walk import children, descendants, enclosing_blocks, runs_with
 
 CODE = "EL008"
 NAME = "weights-multi-pass"
@@ -261,17 +261,7 @@ def _conditional(event: Event) -> bool:
 
 def _may_leave_before(event: Event) -> bool:
     """A `return` or `raise` in a statement that runs before the read."""
-    for depth in range(1, len(event.stack)):
-        node, block = event.stack[depth], event.stack[depth - 1]
-        body = getattr(block, "body", None)
-        if not isinstance(body, (list, tuple)) or isinstance(node, cst.FunctionDef):
-            continue
-        for stmt in body:
-            if stmt is node:
-                break
-            if _leaves(stmt):
-                return True
-    return False
+    return any(_leaves(stmt) for body, index in enclosing_blocks(event.stack) for stmt in body[:index])
 
 
 def _leaves(stmt: cst.CSTNode) -> bool:
