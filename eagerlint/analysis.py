@@ -20,7 +20,6 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from eagerlint import safety, streams
 from eagerlint.cst_util import binds_name, dotted_name, last_part
-from eagerlint.drain import SCALAR_TYPES
 from eagerlint.flow import (
     COLLECTION_BUILTINS,
     Event,
@@ -40,6 +39,8 @@ from eagerlint.scan import STREAM_ANNOTATION, Block, Outline, outline
 from eagerlint.walk import descendants, every_node
 
 HelperKey = tuple[int, str]
+# Return annotations that promise no tensor (`ModuleAnalysis.returns_scalar`).
+SCALAR_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "None"})
 
 
 class Resolved(NamedTuple):

@@ -399,7 +399,6 @@ HASHERS = frozenset(
     | {"sha3_224", "sha3_256", "sha3_384", "sha3_512", "shake_128", "shake_256"}
 )
 HASH_MODULES = frozenset({"hashlib", "hmac", "xxhash"})
-SCALAR_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "None"})
 
 
 def _is_hasher(value: cst.BaseExpression) -> bool:

@@ -99,10 +99,6 @@ class Project:
         base = near.parents[up].joinpath(*module.split("."))
         return [base.with_suffix(".py"), base / "__init__.py"]
 
-    def path_of(self, module: str, near: Path, near_module: str) -> Path | None:
-        """The checked file that holds `module`, seen from file `near` (module `near_module`)."""
-        return next((c for c in self.candidates(module, near, near_module) if str(c) in self.files), None)
-
     def closure(self, modules: Iterable[str]) -> set[str]:
         """`modules` and every module their analyses consulted in turn."""
         seen: set[str] = set()
