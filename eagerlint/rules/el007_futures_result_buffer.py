@@ -42,7 +42,15 @@ import libcst as cst
 from eagerlint.cst_util import root_name
 from eagerlint.flow import Event, ModuleView, Step
 from eagerlint.rules.base import Match
-from eagerlint.rules.futures import Located, event_at, futures_from_helper, in_scope, is_submit, mentions
+from eagerlint.rules.futures import (
+    Located,
+    event_at,
+    futures_from_helper,
+    in_scope,
+    is_submit,
+    mentions,
+    submits_appended_to,
+)
 from eagerlint.scan import Block
 from eagerlint.walk import descendants
 
@@ -101,16 +109,9 @@ def _future_lists(
             if found is not None and found[0] == "list":
                 yield target.value, node.value, (*stack, node.value), (found[1],)
     for node, stack in located.nodes(cst.Call):
-        assert isinstance(node, cst.Call)
-        func = node.func
-        if (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "append"
-            and node.args
-            and is_submit(node.args[0].value)
-            and isinstance(func.value, cst.Name)
-        ):
-            yield func.value.value, node, stack, ()
+        name = submits_appended_to(node)
+        if name is not None:
+            yield name, node, stack, ()
 
 
 def _iterated(located: Located, name: str) -> bool:

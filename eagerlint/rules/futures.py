@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from eagerlint.cst_util import callee_name, last_part, names_in, root_name
+from eagerlint.cst_util import callee_name, last_part, names_in
 from eagerlint.flow import Event, EventKind, ModuleView, Step, ValueKind, WeightValue
 from eagerlint.scan import Block
 from eagerlint.streams import PRODUCER_SUFFIX
@@ -75,11 +75,9 @@ def futures_from_helper(
     appended: dict[str, cst.CSTNode] = {}
     nodes = list(runs_with(func.body))
     for node in nodes:
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.args:
-            if node.func.attr.value == "append" and is_submit(node.args[0].value):
-                name = root_name(node.func.value)
-                if name is not None:
-                    appended.setdefault(name, node)
+        name = submits_appended_to(node)
+        if name is not None:
+            appended.setdefault(name, node)
     note = f"futures created by {func.name.value}()"
     for node in nodes:
         if isinstance(node, cst.Yield) and isinstance(node.value, cst.Call) and is_submit(node.value):
@@ -94,6 +92,20 @@ def futures_from_helper(
         if isinstance(value, cst.Name) and value.value in appended:
             return "list", home.step(appended[value.value], note)
     return None
+
+
+def submits_appended_to(node: cst.CSTNode) -> str | None:
+    """`futures` in `futures.append(executor.submit(...))`."""
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.args):
+        return None
+    func = node.func
+    if (
+        func.attr.value != "append"
+        or not is_submit(node.args[0].value)
+        or not isinstance(func.value, cst.Name)
+    ):
+        return None
+    return func.value.value
 
 
 def bindings(located: Located) -> dict[str, list[cst.BaseExpression]]:
