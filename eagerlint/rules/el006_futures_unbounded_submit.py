@@ -98,14 +98,18 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     calls = [n for n in body if isinstance(n, cst.Call)]
     if any(last_part(callee_name(c)) in WAITS for c in calls):
         return
+    submits = [
+        (c, c.func.value)
+        for c in calls
+        if is_submit(c)
+        and isinstance(c.func, cst.Attribute)
+        and any(names_in(a.value) & elements for a in c.args)
+    ]
+    if not submits:
+        return  # most loops: no need to look for executors in the whole function
     executors = _executors_outside(event.function, {id(n) for n in body})
-    for call in calls:
-        if not (
-            is_submit(call)
-            and isinstance(call.func, cst.Attribute)
-            and root_name(call.func.value) in executors
-            and any(names_in(a.value) & elements for a in call.args)
-        ):
+    for call, receiver in submits:
+        if root_name(receiver) not in executors:
             continue
         holders = _holders(call, body)
         others = [c for c in calls if c is not call and not _stores(c, holders) and not _idle(c)]
