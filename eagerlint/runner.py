@@ -219,10 +219,11 @@ def run(
     todo: list[int] = []
     cache = Cache(settings.root, settings, time.time_ns()) if use_cache and mode is FixMode.NONE else None
     digests: dict[str, str] = {}  # absolute path -> digest, for candidates
+    keys: dict[int, str] = {}  # index -> absolute path, the cache's key
     for index, path in enumerate(files):
         name = str(path)
         if cache is not None:
-            key = os.path.abspath(name)
+            key = keys[index] = os.path.abspath(name)
             cache.in_run.add(key)
             known, stat = cache.lookup(key)
             if known is not None:
@@ -251,7 +252,7 @@ def run(
     if cache is not None:
         remaining = []
         for i in todo:
-            key = os.path.abspath(files[i])
+            key = keys[i]
             hit = cache.get(key, digests[key], digests)
             # A result names the file as the run that made it spelled it.
             if hit is not None and hit.filename == str(files[i]):
@@ -267,7 +268,7 @@ def run(
                     results[i] = FileResult(name, error=fresh)
                     continue
                 sources[name] = fresh
-                digests[os.path.abspath(name)] = _digest(fresh)
+                digests[keys[i]] = _digest(fresh)
         todo = [i for i in todo if str(files[i]) in sources]
 
     paths = list(files)
@@ -291,7 +292,7 @@ def run(
             # A file's own syntax error is as stable as its findings; an
             # internal error is eagerlint's and is retried next time.
             if result.error is None or result.error.kind is not ErrorKind.INTERNAL:
-                key = os.path.abspath(files[i])
+                key = keys[i]
                 cache.put(key, digests[key], result, digests)
         cache.save()
         for i, result in results.items():
