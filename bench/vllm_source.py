@@ -23,9 +23,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get("EAGERLINT_CACHE", Path.home() / ".cache" / "eagerlint"))
 
 
+def package(project: str) -> str:
+    """The import name a distribution ships (`vllm-omni` -> `vllm_omni`)."""
+    return project.replace("-", "_")
+
+
 def wheel(version: str, project: str = "vllm") -> Path:
     wheels = cache_dir() / "wheels"
-    found = sorted(wheels.glob(f"{project}-{version}-*.whl"))
+    found = sorted(wheels.glob(f"{package(project)}-{version}-*.whl"))
     if found:
         return found[0]
     wheels.mkdir(parents=True, exist_ok=True)
@@ -45,21 +50,21 @@ def wheel(version: str, project: str = "vllm") -> Path:
         ],
         check=True,
     )
-    found = sorted(wheels.glob(f"{project}-{version}-*.whl"))
+    found = sorted(wheels.glob(f"{package(project)}-{version}-*.whl"))
     if not found:
         raise SystemExit(f"pip did not produce a {project} {version} wheel in {wheels}")
     return found[0]
 
 
 def source(version: str, project: str = "vllm") -> Path:
-    """The folder that holds `<project>/` for `version`, extracted if needed."""
+    """The folder that holds the project's package for `version`, extracted if needed."""
     target = cache_dir() / "src" / (version if project == "vllm" else f"{project}-{version}")
     stamp = target / ".complete"
     if stamp.exists():
         return target
     with zipfile.ZipFile(wheel(version, project)) as archive:
         for member in archive.namelist():
-            if member.startswith(f"{project}/") and member.endswith(".py"):
+            if member.startswith(f"{package(project)}/") and member.endswith(".py"):
                 archive.extract(member, target)
     stamp.write_text("ok\n")
     return target
