@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eagerlint import __version__
+from eagerlint.codes import CODES
+
+EXAMPLE_CODE = next(iter(CODES))
 
 SUBCOMMANDS = ("check", "rule", "clean")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -54,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
     rule = sub.add_parser("rule", help="print the documentation of a rule")
-    rule.add_argument("code", nargs="?", help="a rule code (EL001) or name")
+    rule.add_argument("code", nargs="?", help=f"a rule code ({EXAMPLE_CODE}) or name")
     rule.add_argument("--all", action="store_true", help="print every rule")
 
     sub.add_parser("clean", help="remove .eagerlint_cache folders below the current directory")
@@ -86,20 +89,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _rule(args: argparse.Namespace) -> int:
-    from eagerlint import rules
+    from eagerlint import engine
 
     if args.all:
-        for doc in rules.docs():
-            print(f"# {doc.name} ({doc.code})\n\n{doc.text}\n")
+        for each in engine.rule_docs():
+            print(f"# {each.name} ({each.code})\n\n{each.text}\n")
         return EXIT_CLEAN
     if not args.code:
-        print("eagerlint: `rule` needs a code (e.g. EL001) or --all", file=sys.stderr)
+        print(f"eagerlint: `rule` needs a code (e.g. {EXAMPLE_CODE}) or --all", file=sys.stderr)
         return EXIT_ERROR
-    module = rules.lookup(args.code)
-    if module is None:
+    doc = engine.rule_doc(args.code)
+    if doc is None:
         print(f"eagerlint: unknown rule `{args.code}`", file=sys.stderr)
         return EXIT_ERROR
-    doc = rules.base.doc_of(module)
     print(f"# {doc.name} ({doc.code})\n\n{doc.text}")
     return EXIT_CLEAN
 
@@ -115,9 +117,9 @@ def _clean() -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from eagerlint import config, discover, report
+    from eagerlint.edits import write_atomic
     from eagerlint.model import ErrorKind, FileError, FileResult
     from eagerlint.pipeline import FixMode, check_bytes
-    from eagerlint.rewrite import write_atomic
 
     try:
         path = args.config if args.config is not None else config.find_config(Path.cwd())

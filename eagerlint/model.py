@@ -9,7 +9,12 @@ rewriter need.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 @dataclass(frozen=True, order=True)
@@ -49,6 +54,21 @@ class Fix:
     applicability: Applicability
     message: str
     edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """A rewrite a rule proposes, before its safety is decided (analysis/safety.py).
+
+    The one record that carries a syntax node: `judged`, the materialized value
+    whose uses decide how far the rewrite may be trusted, or None for a rewrite
+    that moves work between producer and consumer (never provably safe).  The
+    edits are built only once safety allows a fix at all.
+    """
+
+    title: str
+    edits: Callable[[], tuple[Edit, ...]]
+    judged: cst.BaseExpression | None = None
 
 
 @dataclass(frozen=True)

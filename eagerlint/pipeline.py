@@ -1,7 +1,7 @@
 """The only module that chains the stages for one file.
 
-discover -> parse -> streams -> flow -> materializations -> fix safety ->
-suppress -> report | rewrite.  `check_bytes` always returns a `FileResult`:
+prefilter -> outline -> engine (units, flow, analysis, rules, fix safety) ->
+suppress -> the fix loop.  `check_bytes` always returns a `FileResult`:
 findings, a read/parse error, or an internal error; it never raises.
 """
 
@@ -10,11 +10,15 @@ from __future__ import annotations
 import enum
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from eagerlint import parse, suppress
+from eagerlint import prefilter, suppress
+from eagerlint.analysis.project import Project
 from eagerlint.config import Settings
 from eagerlint.model import Applicability, ErrorKind, FileError, FileResult, Finding
-from eagerlint.project import Project
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
 
 MAX_FIX_ROUNDS = 10
 
@@ -39,13 +43,14 @@ def _findings(
     # never pays for importing libcst.
     import libcst as cst
 
-    from eagerlint.analysis import analyse
-    from eagerlint.scan import outline
+    from eagerlint.engine import analyse
+    from eagerlint.outline import outline
 
     try:
         found, deps = analyse(text, outline(text), filename, settings.analysis, project)
     except cst.ParserSyntaxError as exc:
-        raise parse.ParseError(f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}") from None
+        message = f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
+        raise prefilter.ParseError(message) from None
     codes = settings.codes_for(filename)
     kept, silenced = suppress.apply([f for f in found if f.code in codes], text)
     paths = (
@@ -56,16 +61,26 @@ def _findings(
     return kept, silenced, paths
 
 
+def is_candidate(data: bytes, settings: Settings) -> bool:
+    """The byte prefilter: whether a file can hold a weight stream at all."""
+    return prefilter.may_contain_streams(data, settings.analysis)
+
+
 def check_bytes(
     data: bytes,
     filename: str,
     settings: Settings,
     mode: FixMode = FixMode.NONE,
     project: Project | None = None,
+    *,
+    candidate: bool | None = None,
 ) -> FileResult:
+    """`candidate`: the prefilter's answer when the caller has it already."""
     try:
+        if not (is_candidate(data, settings) if candidate is None else candidate):
+            return FileResult(filename)
         return _check(data, filename, settings, mode, project)
-    except parse.ParseError as exc:
+    except prefilter.ParseError as exc:
         return FileResult(filename, error=FileError(filename, ErrorKind.PARSE, str(exc)))
     except RecursionError:
         error = FileError(filename, ErrorKind.INTERNAL, "nesting too deep to analyse")
@@ -79,13 +94,11 @@ def check_bytes(
 def _check(
     data: bytes, filename: str, settings: Settings, mode: FixMode, project: Project | None
 ) -> FileResult:
-    if not parse.may_contain_streams(data, settings.analysis):
-        return FileResult(filename)
-    text, encoding = parse.decode(data)
+    text, encoding = prefilter.decode(data)
     findings, silenced, deps = _findings(text, filename, settings, project)
     if mode is FixMode.NONE:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)
-    from eagerlint.rewrite import apply_fixes
+    from eagerlint.edits import apply_fixes
 
     current, applied_total = text, 0
     for _ in range(MAX_FIX_ROUNDS):
@@ -98,7 +111,7 @@ def _check(
         try:
             findings, silenced, deps = _findings(candidate, filename, settings, project)
             _must_parse(candidate)
-        except parse.ParseError as exc:
+        except prefilter.ParseError as exc:
             # A fix that does not parse is a bug in eagerlint; keep the file intact.
             raise RuntimeError(f"a fix produced invalid code ({exc}); the file was left unchanged") from None
         current, applied_total = candidate, applied_total + applied
@@ -122,15 +135,15 @@ def _must_parse(text: str) -> None:
     try:
         cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise parse.ParseError(f"line {exc.raw_line}: {exc.message}") from None
+        raise prefilter.ParseError(f"line {exc.raw_line}: {exc.message}") from None
 
 
 def make_project(paths: list[Path], settings: Settings) -> Project:
     """The analysed tree, opening other modules on demand to follow calls across files."""
     project = Project.of(paths)
 
-    def load(module: str, path: Path) -> object:
-        from eagerlint.analysis import load_other
+    def load(module: str, path: Path) -> ModuleView:
+        from eagerlint.engine import load_other
 
         return load_other(settings.analysis, project)(module, path)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,33 @@ from eagerlint.rules import RULES
 from tests.helpers import expected_markers, fixed_text, reported, run
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CODES = [r.CODE for r in RULES]
+SNAPSHOTS = FIXTURES / "snapshots"
+CODES = [r.code for r in RULES]
+
+
+def snapshot(source: str) -> list[dict[str, object]]:
+    """What each finding of a fixture says: message, fix level and title, and the reason."""
+    return [
+        {
+            "row": f.location.row,
+            "code": f.code,
+            "message": f.message,
+            "fix": None if f.fix is None else f"{f.fix.applicability.value}: {f.fix.message}",
+            "reason": f.fix_reason,
+        }
+        for f in run(source).findings
+    ]
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_snapshot_pins_message_fix_level_and_reason(code: str) -> None:
+    """`EAGERLINT_UPDATE_SNAPSHOTS=1 pytest tests/test_fixtures.py` rewrites them (review the diff)."""
+    current = snapshot((FIXTURES / f"{code}.py").read_text())
+    path = SNAPSHOTS / f"{code}.json"
+    if os.environ.get("EAGERLINT_UPDATE_SNAPSHOTS") == "1":
+        path.write_text(json.dumps(current, indent=1) + "\n")
+    assert current, "a fixture without findings pins nothing"
+    assert current == json.loads(path.read_text())
 
 
 @pytest.mark.parametrize("code", CODES)
@@ -60,10 +88,12 @@ def test_fix_is_idempotent(code: str) -> None:
 
 
 def test_every_rule_module_is_registered() -> None:
+    import importlib
+
     import eagerlint.rules as pkg
 
-    modules = {p.stem for p in Path(pkg.__file__).parent.glob("el[0-9]*.py")}
-    assert modules == {r.__name__.rsplit(".", 1)[-1] for r in RULES}
+    modules = sorted(p.stem for p in Path(pkg.__file__).parent.glob("el[0-9]*.py"))
+    assert [importlib.import_module(f"eagerlint.rules.{m}").RULE for m in modules] == list(RULES)
 
 
 def test_every_rule_has_a_fixture() -> None:
@@ -76,7 +106,7 @@ def test_every_rule_has_a_fixture() -> None:
 def test_code_table_matches_registry() -> None:
     from eagerlint.codes import CODES
 
-    assert CODES == {r.CODE: r.NAME for r in RULES}
+    assert CODES == {r.code: r.name for r in RULES}
 
 
 def test_multi_pass_messages_say_what_goes_wrong() -> None:

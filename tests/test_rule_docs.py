@@ -5,20 +5,20 @@ from __future__ import annotations
 import pytest
 
 from eagerlint.rules import RULES
-from eagerlint.rules.base import SECTIONS, doc_of
+from eagerlint.rules.base import SECTIONS, Rule
 from tests.helpers import run
 
 
-@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.CODE)
-def test_doc_has_every_section(rule: object) -> None:
-    doc = doc_of(rule)  # type: ignore[arg-type]
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_doc_has_every_section(rule: Rule) -> None:
+    doc = rule.docs
     for title in SECTIONS:
         assert doc.section(title), f"{doc.code} lacks '## {title}'"
 
 
-@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.CODE)
-def test_example_triggers_and_use_instead_does_not(rule: object) -> None:
-    doc = doc_of(rule)  # type: ignore[arg-type]
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_example_triggers_and_use_instead_does_not(rule: Rule) -> None:
+    doc = rule.docs
     example, instead = doc.code_block("Example"), doc.code_block("Use instead")
     assert example and instead
     assert doc.code in {f.code for f in run(example).findings}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from eagerlint import runner
+from eagerlint.cache import CACHE_DIR, Cache
 from eagerlint.config import Settings
 from eagerlint.model import FileResult
 from eagerlint.pipeline import FixMode
@@ -55,7 +56,7 @@ def test_serial_and_pooled_agree(tree: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_cold_and_warm_agree(tree: Path) -> None:
     cold = run(tree, use_cache=True, jobs=1)
-    assert (tree / runner.CACHE_DIR / ".gitignore").read_text().endswith("*\n")
+    assert (tree / CACHE_DIR / ".gitignore").read_text().endswith("*\n")
     warm = run(tree, use_cache=True, jobs=1)
     assert summary(cold) == summary(warm)
     assert summary(cold) == summary(run(tree, use_cache=False, jobs=1))
@@ -165,7 +166,7 @@ def test_an_edit_that_restores_size_and_mtime_is_seen(tree: Path) -> None:
 
 
 def test_files_modified_within_the_racy_window_are_not_remembered_by_stat(tree: Path) -> None:
-    cache = runner.Cache(tree, Settings(root=tree), time.time_ns())
+    cache = Cache(tree, Settings(root=tree), time.time_ns())
     fresh, old = str(tree / "EL001.py"), str(tree / "EL002.py")
     st = os.stat(old)
     os.utime(old, ns=(st.st_atime_ns, st.st_mtime_ns - 10 * 1_000_000_000))
@@ -206,11 +207,11 @@ def test_entries_of_deleted_files_are_dropped(tree: Path) -> None:
     age(tree)
     run(tree, use_cache=True, jobs=1)
     gone = tree / "EL001.py"
-    cache = runner.Cache(tree, Settings(root=tree), time.time_ns())
+    cache = Cache(tree, Settings(root=tree), time.time_ns())
     assert str(gone) in cache.entries and str(gone) in cache.known
     gone.unlink()
     (tree / "EL002.py").write_text((tree / "EL002.py").read_text() + "\n")  # something to save
     run(tree, use_cache=True, jobs=1)
-    cache = runner.Cache(tree, Settings(root=tree), time.time_ns())
+    cache = Cache(tree, Settings(root=tree), time.time_ns())
     assert str(gone) not in cache.entries and str(gone) not in cache.known
     assert str(tree / "EL003.py") in cache.entries

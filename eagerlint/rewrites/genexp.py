@@ -7,10 +7,23 @@ comprehension is the only argument of a call, the brackets are dropped instead
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
-from eagerlint.flow import ModuleView
-from eagerlint.model import Edit, Position
+from eagerlint.model import Edit, FixPlan, Position
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
+
+TITLE = "Use a generator expression"
+
+
+def plan(node: cst.ListComp, stack: Sequence[cst.CSTNode], view: ModuleView) -> FixPlan:
+    """`stack`: the ancestors of `node`, ending with `node`; the list's uses decide safety."""
+    parent, grandparent = stack[-2], stack[-3]
+    return FixPlan(TITLE, lambda: listcomp_to_genexp(node, parent, grandparent, view), node)
 
 
 def _sole_call_argument(node: cst.ListComp, parent: cst.CSTNode | None) -> bool:

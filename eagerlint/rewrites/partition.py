@@ -45,34 +45,28 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint import streams
-from eagerlint.cst_util import callee_name, last_part, names_in
-from eagerlint.flow import ModuleView
-from eagerlint.model import Edit, Position
-from eagerlint.scan import split_lines
-from eagerlint.walk import descendants
+from eagerlint.analysis import streams
+from eagerlint.analysis.cst_util import callee_name, last_part, names_in
+from eagerlint.analysis.walk import descendants
+from eagerlint.model import Edit, FixPlan, Position
+from eagerlint.outline import split_lines
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
 
 EMPTY_CONTAINERS = ("[]", "list()", "set()", "{}", "dict()")
 MOVABLE_METHODS = frozenset({"update", "extend", "add", "append"})
 _ITERABLE_IMPORT = re.compile(r"from\s+(?:typing|collections\.abc)\s+import\s+(\([^)]*\)|[^\n]*)")
 
 TITLE = "Turn the helper into a generator of its main part (partition drain)"
-REASON = (
-    "the helper's work now interleaves with the consumer's, and its other parts are complete "
-    "only once the consumer has exhausted the generator"
-)
 
 
 class Unavailable(Exception):
     """The rewrite does not apply; the message says why (one line)."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    edits: tuple[Edit, ...]
 
 
 def plan(
@@ -81,8 +75,9 @@ def plan(
     helper: cst.FunctionDef,
     view: ModuleView,
     module_text: str,
-) -> Plan:
-    """Edits for the whole rewrite, or `Unavailable` with the reason."""
+) -> FixPlan:
+    """The whole rewrite, or `Unavailable` with the reason.  No value's uses can
+    prove it safe: it moves the helper's work into the consumer's."""
     statement, assign = _call_statement(call, stack)
     block = _block(stack, statement)
     outputs = _outputs(assign)
@@ -99,7 +94,8 @@ def plan(
     edits += _helper_edits(helper, helper_parts, main_index, sides, view, module_text)
     edits += _caller_edits(call, statement, assign, outputs, main_index, sides, helper_parts, view)
     edits += _move_edits(moves, block[final], view, split_lines(module_text))
-    return Plan(tuple(edits))
+    planned = tuple(edits)
+    return FixPlan(TITLE, lambda: planned)
 
 
 # -- the caller -----------------------------------------------------------------------

@@ -10,11 +10,22 @@ keeping any comment it carried on a line of its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.flow import ModuleView
-from eagerlint.model import Edit, Position
+from eagerlint.model import Edit, FixPlan, Position
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
+
+
+def plan(
+    node: cst.BaseExpression, operand: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView
+) -> FixPlan:
+    """`list(s)` -> `s`; the uses of the list decide safety."""
+    title = f"Iterate `{view.code(operand).splitlines()[0]}` directly"
+    return FixPlan(title, lambda: unwrap(node, operand, stack, view), node)
 
 
 def unwrap(

@@ -1,47 +1,72 @@
-"""What a rule is: its documentation plus a matcher over flow events."""
+"""What a rule is: its documentation plus hooks that word what the analysis found.
+
+A rule module defines one `RULE = Rule(...)`.  A rule has up to three hooks, all
+optional: `on_event` (one flow event), `on_function` (every event of one walked
+function), `on_unit` (the syntax of a unit, with the words its matches need, so
+most units are skipped by a substring test).  Hooks return `Match`es: the
+finding's words and node, where it is, its flow, and the fix plan if any.  The
+engine decides fix safety and builds findings; a rule never imports another.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.flow import Event, ModuleView, Step
-from eagerlint.model import Edit
+from eagerlint.analysis.flow import Event, Seed, Step, Where
+from eagerlint.model import FixPlan
+from eagerlint.outline import Block
 
-EditBuilder = Callable[[], tuple[Edit, ...]]
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
 
 
 @dataclass(frozen=True)
 class Match:
-    """A rule's verdict on one event, before fix safety and suppression."""
+    """A rule's verdict on one place, before fix safety and suppression."""
 
-    code: str
-    name: str
     message: str
     node: cst.CSTNode  # what the finding's range covers
-    event: Event
+    where: Where
     flow: tuple[Step, ...]
-    # The materialized value whose consumers decide fix safety; None when the
-    # rule offers no rewrite at all.
-    value_node: cst.BaseExpression | None = None
-    rewrite: EditBuilder | None = None
-    fix_title: str = ""
+    fix: FixPlan | None = None
     no_fix_reason: str = ""
-    # Fixes that live elsewhere (a helper's body) and their own applicability.
-    inherited_fix: tuple[str, tuple[Edit, ...], str] | None = None
+    # A helper parameter whose keeping this match reports at a call: that
+    # helper's own findings on the parameter are not reported a second time.
+    covers: Seed | None = None
 
 
-class RuleModule(Protocol):
-    CODE: str
-    NAME: str
-    __doc__: str | None
+EventHook = Callable[[Event, "ModuleView"], Iterator[Match]]
+FunctionHook = Callable[[list[Event], "ModuleView"], Iterator[Match]]
+UnitHook = Callable[[cst.FunctionDef, Block | None, "ModuleView"], Iterator[Match]]
 
-    def check(self, event: Event, view: ModuleView) -> Iterator[Match]: ...
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    doc: str
+    on_event: EventHook | None = None
+    on_function: FunctionHook | None = None
+    on_unit: UnitHook | None = None
+    # Words every `on_unit` match needs in the unit's text (a cheap no first).
+    unit_triggers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (self.on_event or self.on_function or self.on_unit):
+            raise ValueError(f"{self.code}: a rule needs at least one hook")
+        if self.on_unit is not None and not self.unit_triggers:
+            raise ValueError(f"{self.code}: `on_unit` needs the words its matches need (`unit_triggers`)")
+        if not re.fullmatch(r"EL\d{3}", self.code):
+            raise ValueError(f"{self.code}: rule codes are EL and three digits")
+
+    @property
+    def docs(self) -> RuleDoc:
+        return RuleDoc(self.code, self.name, self.doc.strip())
 
 
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
@@ -61,7 +86,3 @@ class RuleDoc:
     def code_block(self, title: str) -> str:
         block = re.search(r"```python\n(.*?)```", self.section(title), flags=re.S)
         return block.group(1) if block else ""
-
-
-def doc_of(module: ModuleType) -> RuleDoc:
-    return RuleDoc(module.CODE, module.NAME, (module.__doc__ or "").strip())

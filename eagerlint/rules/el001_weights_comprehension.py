@@ -45,15 +45,18 @@ comprehensions, whose deduplication a generator would not keep.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.flow import Event, EventKind, ModuleView, ValueKind
-from eagerlint.rewrites.genexp import listcomp_to_genexp
-from eagerlint.rules.base import Match
+from eagerlint.analysis.flow import Event
+from eagerlint.analysis.materialize import Shape, materialization
+from eagerlint.rewrites import genexp
+from eagerlint.rules.base import Match, Rule
 
-CODE = "EL001"
-NAME = "weights-comprehension"
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
+
 NO_FIX = {
     "set": "a set deduplicates; a generator would not",
     "dict": "a dict gives keyed access; a generator would not",
@@ -61,35 +64,14 @@ NO_FIX = {
 
 
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
-    if event.kind is not EventKind.COMPREHENSION:
+    found = materialization(event, view)
+    if found is None or found.shape is not Shape.COMPREHENSION:
         return
-    if event.value.kind is not ValueKind.STREAM:
-        return  # iterating an existing list keeps nothing new alive
-    node = event.node
-    kind = {cst.ListComp: "list", cst.SetComp: "set", cst.DictComp: "dict"}[type(node)]
-    step = view.step(node, f"materialized by a {kind} comprehension")
-    flow = (*event.value.steps, step)
-    message = f"{kind.capitalize()} comprehension materializes the whole weight stream"
-    if not isinstance(node, cst.ListComp):
-        yield Match(
-            CODE,
-            NAME,
-            message,
-            node,
-            event,
-            flow,
-            no_fix_reason=NO_FIX[kind],
-        )
+    message = f"{found.what.capitalize()} comprehension materializes the whole weight stream"
+    if not isinstance(found.node, cst.ListComp):
+        yield Match(message, found.node, event.where, found.flow, no_fix_reason=NO_FIX[found.what])
         return
-    parent, grandparent = event.stack[-2], event.stack[-3]
-    yield Match(
-        CODE,
-        NAME,
-        message,
-        node,
-        event,
-        flow,
-        value_node=node,
-        rewrite=lambda: listcomp_to_genexp(node, parent, grandparent, view),
-        fix_title="Use a generator expression",
-    )
+    yield Match(message, found.node, event.where, found.flow, fix=genexp.plan(found.node, event.stack, view))
+
+
+RULE = Rule("EL001", "weights-comprehension", __doc__ or "", on_event=check)

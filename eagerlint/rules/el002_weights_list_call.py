@@ -36,44 +36,36 @@ rewritten: order, deduplication or keyed access would change.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.cst_util import binds_name, callee_name, last_part
-from eagerlint.flow import Event, EventKind, ModuleView, ValueKind
-from eagerlint.rewrites.unwrap import unwrap
-from eagerlint.rules.base import Match
+from eagerlint.analysis.flow import Event
+from eagerlint.analysis.materialize import Shape, materialization
+from eagerlint.rewrites import unwrap
+from eagerlint.rules.base import Match, Rule
 
-CODE = "EL002"
-NAME = "weights-list-call"
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
+
 REWRITABLE = frozenset({"list", "tuple"})
 
 
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
-    if event.kind not in (EventKind.COLLECTION_CALL, EventKind.STAR_UNPACK):
+    found = materialization(event, view)
+    if found is None:
         return
-    if event.value.kind is not ValueKind.STREAM:
-        return  # copying a container that already exists keeps nothing new
-    node = event.node
-    if isinstance(node, cst.Call):
-        what = last_part(callee_name(node))
-        if what in view.shadowed_builtins or binds_name(event.function, what):
-            return  # a local `list` is not the builtin
-    elif _is_assignment_target(event):
-        assert isinstance(node, (cst.List, cst.Tuple))
-        star = next(el for el in node.elements if isinstance(el, cst.StarredElement))
-        name = view.code(star.value)
-        flow = (*event.value.steps, view.step(node, f"the rest kept in `{name}`"))
-        message = f"Star-unpacking keeps every remaining element of the weight stream in `{name}`"
-        yield Match(CODE, NAME, message, node, event, flow, no_fix_reason="the starred name is a list")
+    node, where = found.node, event.where
+    if found.shape is Shape.STARRED_TARGET:
+        message = f"Star-unpacking keeps every remaining element of the weight stream in `{found.what}`"
+        yield Match(message, node, where, found.flow, no_fix_reason="the starred name is a list")
         return
-    else:
-        assert isinstance(node, (cst.List, cst.Tuple, cst.Set))
-        what = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(node)]
-        if len(node.elements) != 1:
-            return  # `[*a, *b]` concatenates several operands: not a plain copy
-    label = f"{what}()" if isinstance(node, cst.Call) else f"star-unpacking into a {what}"
-    flow = (*event.value.steps, view.step(node, f"materialized by {label}"))
+    if found.shape is not Shape.COLLECTION:
+        return
+    is_call = isinstance(node, cst.Call)
+    label = f"{found.what}()" if is_call else found.what
+    # What the literal builds: `[*s]` a list, `(*s,)` a tuple, `{*s}` a set.
+    what = found.what if is_call else found.what.rsplit(" ", 1)[-1]
     message = f"`{label}` materializes the whole weight stream"
     if what not in REWRITABLE or (isinstance(node, cst.Call) and len(node.args) != 1):
         reason = {
@@ -81,23 +73,10 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
             "list": "the call has more than one argument",
             "tuple": "the call has more than one argument",
         }.get(what, f"a {what} changes semantics")
-        yield Match(CODE, NAME, message, node, event, flow, no_fix_reason=reason)
+        yield Match(message, node, where, found.flow, no_fix_reason=reason)
         return
-    operand = event.operand
     assert isinstance(node, cst.BaseExpression)
-    yield Match(
-        CODE,
-        NAME,
-        message,
-        node,
-        event,
-        flow,
-        value_node=node,
-        rewrite=lambda: unwrap(node, operand, event.stack, view),
-        fix_title=f"Iterate `{view.code(operand).splitlines()[0]}` directly",
-    )
+    yield Match(message, node, where, found.flow, fix=unwrap.plan(node, event.operand, event.stack, view))
 
 
-def _is_assignment_target(event: Event) -> bool:
-    parent = event.stack[-1] if event.stack else None
-    return isinstance(parent, cst.Assign) and any(t.target is event.node for t in parent.targets)
+RULE = Rule("EL002", "weights-list-call", __doc__ or "", on_event=check)

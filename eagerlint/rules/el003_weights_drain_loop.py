@@ -69,32 +69,30 @@ partition-drain rewrite.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from eagerlint.drain import Context, find_drain, following_statements, optional_remainder
-from eagerlint.flow import Event, EventKind, ModuleView
-from eagerlint.rules.base import Match
+import libcst as cst
 
-CODE = "EL003"
-NAME = "weights-drain-loop"
+from eagerlint.analysis.flow import Event
+from eagerlint.analysis.materialize import Shape, materialization
+from eagerlint.rules.base import Match, Rule
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
 
 
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
-    if event.kind is not EventKind.FOR_LOOP:
+    found = materialization(event, view)
+    if found is None or found.shape is not Shape.LOOP:
         return
-    if event.value.drained_by_helper:
-        return  # the helper's call is reported (weights-helper-drain)
-    context = Context(event.function, lambda call: view.returns_scalar(call, event.cls, event.function))
-    drain = find_drain(event.node, context)  # type: ignore[arg-type]
-    if drain is None or optional_remainder(drain, following_statements(event.stack)):
-        return
-    kept = ", ".join(f"`{name}`" for name in drain.containers)
-    flow = (*event.value.steps, view.step(drain.keep_site, f"every element kept in {kept}"))
+    assert isinstance(found.node, cst.For)
     yield Match(
-        CODE,
-        NAME,
-        f"Loop keeps every element of the weight stream in {kept}",
-        event.node.iter,  # type: ignore[attr-defined]
-        event,
-        flow,
+        f"Loop keeps every element of the weight stream in {found.what}",
+        found.node.iter,
+        event.where,
+        found.flow,
         no_fix_reason="the loop must become a generator that yields what it now keeps",
     )
+
+
+RULE = Rule("EL003", "weights-drain-loop", __doc__ or "", on_event=check)

@@ -59,57 +59,43 @@ harmless.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.cst_util import callee_name
-from eagerlint.flow import Event, EventKind, ModuleView, ValueKind
+from eagerlint.analysis.flow import Event, ValueKind
+from eagerlint.analysis.materialize import Shape, materialization
 from eagerlint.rewrites import partition
-from eagerlint.rules.base import Match
+from eagerlint.rules.base import Match, Rule
 
-CODE = "EL004"
-NAME = "weights-helper-drain"
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
 
 
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
-    if event.kind is not EventKind.CALL_ARG:
+    found = materialization(event, view)
+    if found is None or found.shape is not Shape.HELPER:
         return
-    value = event.value
-    if value.kind is ValueKind.MATERIALIZED and not value.drained_by_helper:
-        return  # a list built in plain sight is reported where it is built
-    call = event.node
-    assert isinstance(call, cst.Call)
-    arg = next(a for a in call.args if a.value is event.operand)
-    helper_flow = view.drains(call, event.cls, arg)
-    if helper_flow is None:
-        return
-    name = callee_name(call) or view.code(call.func)
+    resolved, call = found.helper, found.node
+    assert resolved is not None and isinstance(call, cst.Call)
     what = (
         "re-buffers weights already drained"
-        if value.kind is ValueKind.MATERIALIZED
+        if event.value.kind is ValueKind.MATERIALIZED
         else "drains the weight stream"
     )
-    flow = (*value.steps, view.step(call, f"passed to {name}()"), *helper_flow)
-    message = f"`{name}()` {what} into containers"
-    resolved = view.resolve_call(call, event.cls)
-    assert resolved is not None  # drains() resolved it
-    if resolved.func.name.value == "load_weights":
-        return  # another entry point: its own materialization is reported where it happens
+    message = f"`{found.what}()` {what} into containers"
     if resolved.home is not view:
         where = resolved.home.filename
-        yield Match(CODE, NAME, message, call, event, flow, no_fix_reason=f"the helper lives in {where}")
+        yield Match(message, call, event.where, found.flow, no_fix_reason=f"the helper lives in {where}")
         return
+    # Reported here, at the call: the helper's own findings on this parameter are not.
+    covers = None if found.param is None else (id(resolved.func), found.param.name.value)
     try:
         planned = partition.plan(call, event.stack, resolved.func, view, view.text)
     except partition.Unavailable as exc:
-        yield Match(CODE, NAME, message, call, event, flow, no_fix_reason=str(exc))
+        yield Match(message, call, event.where, found.flow, no_fix_reason=str(exc), covers=covers)
         return
-    yield Match(
-        CODE,
-        NAME,
-        message,
-        call,
-        event,
-        flow,
-        inherited_fix=(partition.TITLE, planned.edits, partition.REASON),
-    )
+    yield Match(message, call, event.where, found.flow, fix=planned, covers=covers)
+
+
+RULE = Rule("EL004", "weights-helper-drain", __doc__ or "", on_event=check)

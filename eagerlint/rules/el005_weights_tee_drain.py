@@ -48,23 +48,20 @@ needs a decision eagerlint cannot make.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.flow import Event, ModuleView
-from eagerlint.rules.base import Match
-from eagerlint.rules.el008_weights_multi_pass import consumes, exclusive, is_partial, nested_in_loop
+from eagerlint.analysis.consume import consumes, exclusive, is_partial, nested_in_loop
+from eagerlint.analysis.flow import Event
+from eagerlint.rules.base import Match, Rule
 
-CODE = "EL005"
-NAME = "weights-tee-drain"
-MATERIALIZES = False
-
-
-def check(event: Event, view: ModuleView) -> Iterator[Match]:
-    return iter(())
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
 
 
 def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
+    """The first branch of a tee read to the end before a sibling starts."""
     firsts: dict[tuple[int, int], Event] = {}
     for event in events:
         branch = event.value.branch
@@ -94,12 +91,10 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
         )
         node = first.node.iter if isinstance(first.node, cst.For) else first.node
         yield Match(
-            CODE,
-            NAME,
             f"tee branch consumed to the end before its sibling (line {row}) starts: "
             "tee buffers the whole stream",
             node,
-            first,
+            first.where,
             flow,
             no_fix_reason="interleave the consumers, or buffer only the small branch",
         )
@@ -112,3 +107,6 @@ def _same_body(a: Event, b: Event) -> bool:
 
 def _innermost_function(event: Event) -> cst.CSTNode:
     return next(n for n in reversed(event.stack) if isinstance(n, cst.FunctionDef))
+
+
+RULE = Rule("EL005", "weights-tee-drain", __doc__ or "", on_function=check_function)

@@ -14,7 +14,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
 
 _FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.M)
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]+)", re.M)
@@ -80,9 +83,9 @@ class Project:
     """The files being checked, and the modules among them opened so far."""
 
     files: set[str]  # absolute paths
-    # Builds the analysis of another module on first use (set by the pipeline).
-    loader: Callable[[str, Path], Any] | None = None
-    _modules: dict[str, Any] = field(default_factory=dict)
+    # Opens another module on first use (set by the pipeline).
+    loader: Callable[[str, Path], ModuleView] | None = None
+    _modules: dict[str, ModuleView | None] = field(default_factory=dict)
     _paths: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -108,8 +111,9 @@ class Project:
             if module in seen:
                 continue
             seen.add(module)
-            analysis = self._modules.get(module)
-            todo.extend(getattr(analysis, "deps", ()))
+            view = self._modules.get(module)
+            if view is not None:
+                todo.extend(view.deps)
         return seen
 
     def paths_of_module(self, module: str) -> list[str]:
@@ -118,8 +122,8 @@ class Project:
         result that depends on its absence is stale once one of them is checked."""
         return self._paths.get(module, [])
 
-    def analysis(self, module: str, near: Path, near_module: str) -> Any | None:
-        """The analysis of `module` if it is one of the checked files."""
+    def analysis(self, module: str, near: Path, near_module: str) -> ModuleView | None:
+        """The view of `module` if it is one of the checked files."""
         if module in self._modules:
             return self._modules[module]
         candidates = self.candidates(module, near, near_module)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from eagerlint.walk import children, descendants
+from eagerlint.analysis.walk import children, descendants
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:

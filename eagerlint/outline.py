@@ -1,4 +1,4 @@
-"""Stage 2a: a cheap outline of a module, so that only what matters is parsed.
+"""Stage 3: a cheap outline of a module, so that only what matters is parsed.
 
 libcst parses about ten times slower than CPython's own parser, and position
 metadata for a large module costs more than the parse.  Most of a model file
@@ -19,10 +19,6 @@ from dataclasses import dataclass, field
 _HEADER = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
 _DECORATOR = re.compile(r"^[ \t]*@")
 _BASE = re.compile(r"[A-Za-z_][\w.]*")
-STREAM_ANNOTATION = re.compile(
-    r"(?:Iterable|Iterator|Generator)\[\s*(?:tuple|Tuple)\[\s*str\s*,\s*(?:torch\.)?Tensor"
-)
-STREAM_ANNOTATION_BYTES = re.compile(STREAM_ANNOTATION.pattern.encode())
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Stage 8b: apply fix edits to text, and write files without ever losing one.
+"""Apply fix edits to text, and write files without ever losing one.
 
 Edits are applied from the end of the file backwards so earlier positions stay
 valid; a fix whose edits overlap an already accepted fix waits for the next
@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from eagerlint.model import Fix, Position
-from eagerlint.scan import split_lines
+from eagerlint.outline import split_lines
 
 
 def _offsets(source: str) -> list[int]:

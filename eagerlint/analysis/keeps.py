@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from eagerlint.cst_util import (
+from eagerlint.analysis.cst_util import (
     callee_name,
     dotted_name,
     last_part,
@@ -26,7 +26,7 @@ from eagerlint.cst_util import (
     target_names,
     tensor_names,
 )
-from eagerlint.walk import descendants, enclosing_blocks, runs_with
+from eagerlint.analysis.walk import descendants, enclosing_blocks, runs_with
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
 SCALAR_METHODS = frozenset(

@@ -1,25 +1,27 @@
-"""Stage 3: where weight streams come from.
+"""The CST form of the stream sources, and lazy views of streams.
 
 A weight stream is the lazy `Iterable[tuple[str, Tensor]]` a loader hands to a
 model.  This module answers three questions about single nodes, without any
 flow: is this parameter a stream, is this call a producer, is this expression a
-lazy transformation of an operand.
+lazy transformation of an operand.  The first two are the rows of
+`analysis/sources.py` read on a syntax tree.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from eagerlint.cst_util import callee_name, dotted_name, last_part, positional_args
+from eagerlint.analysis.cst_util import callee_name, dotted_name, last_part, positional_args
+from eagerlint.analysis.sources import LOAD_WEIGHTS, PRODUCER
+from eagerlint.analysis.walk import descendants
 from eagerlint.model import AnalysisOptions, SourceKind
-from eagerlint.walk import descendants
 
 ITERABLE_TYPES = frozenset({"Iterable", "Iterator", "Generator"})
 # Builtins and itertools functions that return a lazy view of their operands.
 LAZY_WRAPPERS = frozenset(
     {"map", "filter", "zip", "enumerate", "chain", "from_iterable", "islice", "starmap", "iter"}
 )
-PRODUCER_SUFFIX = "_weights_iterator"
+PRODUCER_SUFFIX = PRODUCER.word
 
 
 def _slice_values(node: cst.Subscript) -> list[cst.BaseExpression]:
@@ -116,11 +118,11 @@ def _source_params(func: cst.FunctionDef, *, is_method: bool) -> dict[str, Sourc
         ann = param.annotation
         if ann is not None and is_stream_annotation(ann.annotation):
             found[param.name.value] = SourceKind.ANNOTATED_PARAM
-    if func.name.value == "load_weights" and not found:
+    if func.name.value == LOAD_WEIGHTS.word and not found:
         params = positional_params(func, is_method=is_method)
         if params:
             found[params[0].name.value] = SourceKind.LOAD_WEIGHTS_PARAM
-    elif func.name.value == "load_weights":
+    elif func.name.value == LOAD_WEIGHTS.word:
         found = dict.fromkeys(found, SourceKind.LOAD_WEIGHTS_PARAM)
     return found
 

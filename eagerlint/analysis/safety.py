@@ -1,24 +1,30 @@
-"""Stage 6: may a materialization become lazy without changing behaviour?
+"""May a rewrite make a materialization lazy without changing behaviour?
 
 The rewrite moves work from "now, all at once" to "while the consumer
 iterates".  That is invisible only when the value is consumed exactly once, in
 order, by something that iterates it, with nothing in between that could
-observe the difference.  `decide` follows the materialized value to its
-consumer and returns the applicability with a one-line reason.
+observe the difference.  `judge` decides every fix plan: `decide` follows the
+materialized value to its consumer and returns the applicability with a
+one-line reason; a plan that no value's uses can prove (the partition rewrite
+moves a helper's work into its consumer's) is at most unsafe.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint import streams
-from eagerlint.cst_util import callee_name, last_part, names_in, root_name, target_names
-from eagerlint.flow import ModuleView
-from eagerlint.model import Applicability
-from eagerlint.walk import Visitor, descendants
+from eagerlint.analysis import streams
+from eagerlint.analysis.cst_util import callee_name, last_part, names_in, root_name, target_names
+from eagerlint.analysis.resolve import param_for
+from eagerlint.analysis.walk import StackVisitor, ancestors_to, descendants
+from eagerlint.model import Applicability, FixPlan
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,19 @@ SAFE = Applicability.SAFE
 UNSAFE = Applicability.UNSAFE
 LOOPS = (cst.For, cst.While, cst.CompFor)
 SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
+INTERLEAVES = (
+    "the helper's work now interleaves with the consumer's, and its other parts are complete "
+    "only once the consumer has exhausted the generator"
+)
+
+
+def judge(plan: FixPlan, stack: Sequence[cst.CSTNode], view: ModuleView) -> Verdict:
+    """How far `plan` may be trusted; `stack`: the ancestors of the finding's node."""
+    if plan.judged is None:
+        return Verdict(UNSAFE, INTERLEAVES)
+    return decide(plan.judged, ancestors_to(stack, plan.judged), view)
 
 
 def decide(value: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView) -> Verdict:
@@ -106,17 +125,6 @@ def _iterable_param(call: cst.Call, arg: cst.Arg, view: ModuleView) -> bool:
     )
 
 
-def param_for(func: cst.FunctionDef, is_method: bool, call: cst.Call, arg: cst.Arg) -> cst.Param | None:
-    if arg.keyword is not None:
-        return next((p for p in streams.all_params(func) if p.name.value == arg.keyword.value), None)
-    positional = [a for a in call.args if a.keyword is None]
-    if arg.star:
-        return None
-    params = streams.positional_params(func, is_method=is_method)
-    index = positional.index(arg)
-    return params[index] if index < len(params) else None
-
-
 def _for_consumer(loop: cst.For, produced: cst.BaseExpression) -> Verdict:
     if isinstance(produced, cst.ListComp):
         read = names_in(produced.elt) - set(_comp_targets(produced.for_in))
@@ -158,7 +166,7 @@ class _Use:
     stack: tuple[cst.CSTNode, ...]
 
 
-class _UseFinder(Visitor):
+class _UseFinder(StackVisitor):
     """Loads of `name` after the statement `after`, up to the next rebinding."""
 
     def __init__(self, name: str, after: cst.CSTNode, prefix: Sequence[cst.CSTNode]) -> None:
@@ -169,13 +177,8 @@ class _UseFinder(Visitor):
         self.uses: list[_Use] = []
         self.rebound = False
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.stack.append(node)
-        return super().on_visit(node)
-
     def on_leave(self, node: cst.CSTNode) -> None:
         super().on_leave(node)
-        self.stack.pop()
         if node is self.after:
             self.started = True
 

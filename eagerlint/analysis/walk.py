@@ -118,6 +118,15 @@ def enclosing_blocks(stack: Sequence[cst.CSTNode]) -> Iterator[tuple[Sequence[cs
                 yield body, index
 
 
+def ancestors_to(stack: Sequence[cst.CSTNode], node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
+    """`stack` cut just after `node` (the ancestors of `node`, ending with it), or
+    `stack` with `node` added when `node` is below its top."""
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is node:
+            return tuple(stack[: i + 1])
+    return (*stack, node)
+
+
 def every_node(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """`node` and everything below it, punctuation and comments included."""
     stack = [node]
@@ -166,3 +175,18 @@ class Visitor:
             for child in children(node):
                 self.walk(child)
         self.on_leave(node)
+
+
+class StackVisitor(Visitor):
+    """A `Visitor` that keeps `stack`: the ancestors of the node being visited,
+    outermost first, ending with that node."""
+
+    stack: list[cst.CSTNode]
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.stack.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        super().on_leave(node)
+        self.stack.pop()

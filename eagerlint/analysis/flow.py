@@ -1,29 +1,35 @@
-"""Stage 4: follow weight streams through one function.
+"""Follow weight streams through one function.
 
 A `FunctionWalker` visits a function body in source order, keeping an
 environment from local names to the weight-carrying value they hold.  A binding
 takes effect when its statement is left, so `weights = [f(w) for w in weights]`
 reads the stream on the right and rebinds the name to a list on the left;
 rebinding a name to anything else ends its stream.  Wherever a weight-carrying
-value meets a construct a rule may care about, the walker records an `Event`
-with the ancestor chain; the rules decide what the event means.
+value meets a construct that may keep or consume it, the walker records an
+`Event` with the ancestor chain; `materialize` and `consume` say what the event
+means, and the rules word it.
+
+What the walker asks of the module around it (the options, the builtins it
+shadows, what a called helper does with a parameter) is the `FlowContext`
+protocol; `analysis/module.py` implements it.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import libcst as cst
-from libcst.metadata import CodeRange
 
-from eagerlint import streams
-from eagerlint.cst_util import callee_name, last_part, names_in, target_names, tensor_names
-from eagerlint.model import AnalysisOptions, Position
-from eagerlint.scan import Block
-from eagerlint.walk import Visitor
+from eagerlint.analysis import streams
+from eagerlint.analysis.cst_util import callee_name, last_part, names_in, target_names, tensor_names
+from eagerlint.analysis.walk import StackVisitor
+from eagerlint.model import AnalysisOptions
+from eagerlint.outline import Block
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.source import ModuleSource
 
 
 class ValueKind(enum.Enum):
@@ -31,18 +37,26 @@ class ValueKind(enum.Enum):
     MATERIALIZED = "materialized"  # a container already holding streamed weights
 
 
-# A flow step before positions are known: positions are computed only for the
-# few steps that end up in a finding, by the module the node belongs to.
-Step = tuple[cst.CSTNode, str, "ModuleView"]
+class Step(NamedTuple):
+    """A flow step before positions are known: positions are computed only for the
+    few steps that end up in a finding, by the source the node belongs to."""
+
+    node: cst.CSTNode
+    note: str
+    source: ModuleSource
+
+
+# (id of a function, name of its parameter): where a value entered a function.
+Seed = tuple[int, str]
 
 
 @dataclass(frozen=True)
 class WeightValue:
     kind: ValueKind
     steps: tuple[Step, ...]
-    # (id of the function, parameter name) this value entered through, if any.
-    seed: tuple[int, str] | None = None
-    # Materialized by a same-module helper that drains (a partition of the stream).
+    # The function parameter this value entered through, if any.
+    seed: Seed | None = None
+    # Materialized by a helper that keeps every element (a partition of the stream).
     drained_by_helper: bool = False
     # One branch of an `itertools.tee` of a stream: (id of the tee call, branch index).
     branch: tuple[int, int] | None = None
@@ -63,6 +77,18 @@ class EventKind(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Where:
+    """Where a finding sits: the ancestors of its node (outermost first, from the
+    enclosing function), the function, its class, and the parameter the value
+    entered through."""
+
+    stack: tuple[cst.CSTNode, ...]
+    function: cst.FunctionDef
+    cls: Block | None
+    seed: Seed | None = None
+
+
+@dataclass(frozen=True)
 class Event:
     kind: EventKind
     node: cst.CSTNode
@@ -73,49 +99,12 @@ class Event:
     function: cst.FunctionDef
     cls: Block | None
 
+    @property
+    def where(self) -> Where:
+        return Where(self.stack, self.function, self.cls, self.value.seed)
 
-PositionOf = Callable[[cst.CSTNode], CodeRange]
+
 COLLECTION_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted"})
-
-
-class ModuleView:
-    """What a walker may ask about the module around it (see analysis.py)."""
-
-    filename: str
-    text: str
-    options: AnalysisOptions
-    shadowed_builtins: frozenset[str]
-
-    def position(self, node: cst.CSTNode) -> Position:
-        raise NotImplementedError
-
-    def span(self, node: cst.CSTNode) -> tuple[Position, Position]:
-        raise NotImplementedError
-
-    def code(self, node: cst.CSTNode) -> str:
-        raise NotImplementedError
-
-    def step(self, node: cst.CSTNode, note: str) -> Step:
-        return (node, note, self)
-
-    def resolve_call(self, call: cst.Call, cls: Block | None) -> Any:
-        """(function node, owning class block or None, the ModuleView holding it), or None."""
-        raise NotImplementedError
-
-    def returns_scalar(
-        self, call: cst.Call, cls: Block | None, within: cst.FunctionDef | None = None
-    ) -> bool:
-        """Whether `call` is to a function of the analysed tree declared to return
-        `str`, `bytes`, `int`, `float`, `bool` or `None`."""
-        return False
-
-    def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
-        """What the same-module function called by `call` does with `arg`'s parameter."""
-        raise NotImplementedError
-
-    def drains(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> tuple[Step, ...] | None:
-        summary = self.helper_summary(call, cls, arg)
-        return None if summary is None else summary.drain_flow
 
 
 @dataclass(frozen=True)
@@ -134,10 +123,26 @@ class HelperSummary:
     consumed_at: Step | None = None
 
 
-class FunctionWalker(Visitor):
+class FlowContext(Protocol):
+    """What a walker asks of the module around it."""
+
+    @property
+    def options(self) -> AnalysisOptions: ...
+
+    @property
+    def shadowed_builtins(self) -> frozenset[str]: ...
+
+    def step(self, node: cst.CSTNode, note: str) -> Step: ...
+
+    def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
+        """What the function of the analysed tree called by `call` does with `arg`'s parameter."""
+        ...
+
+
+class FunctionWalker(StackVisitor):
     def __init__(
         self,
-        view: ModuleView,
+        view: FlowContext,
         function: cst.FunctionDef,
         cls: Block | None,
         env: dict[str, WeightValue | None],
@@ -159,14 +164,6 @@ class FunctionWalker(Visitor):
         self.stack.append(self.function)
         self.walk(self.function.body)
         return self.events
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.stack.append(node)
-        return super().on_visit(node)
-
-    def on_leave(self, node: cst.CSTNode) -> None:
-        super().on_leave(node)
-        self.stack.pop()
 
     def _emit(
         self, kind: EventKind, node: cst.CSTNode, operand: cst.BaseExpression, value: WeightValue

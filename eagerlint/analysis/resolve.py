@@ -1,0 +1,176 @@
+"""Which function a call reaches, in this module or another module of the tree,
+and which parameter an argument binds to.
+
+A call resolves through the module's own functions, its imports (absolute and
+relative, `module.helper(...)` too) and, for `self.`/`super()` calls, the class
+hierarchy, also into base classes of other modules.  Other modules are opened
+through the `Project` only when a call needs them, and every module consulted
+is recorded in `deps` (found or not: its absence decided the result too).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import libcst as cst
+
+from eagerlint.analysis import streams
+from eagerlint.analysis.cst_util import binds_name, dotted_name, last_part
+from eagerlint.analysis.project import Imported, Project, imports, module_name
+from eagerlint.outline import Block
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
+
+# Return annotations that promise no tensor (`Resolver.returns_scalar`).
+SCALAR_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "None"})
+
+
+class Resolved(NamedTuple):
+    """A called function, the class it was found in, and the module that holds it."""
+
+    func: cst.FunctionDef
+    owner: Block | None
+    home: ModuleView
+
+
+class Resolver:
+    def __init__(self, view: ModuleView, project: Project | None, name: str) -> None:
+        self.view = view
+        self.project = project
+        self._module_name = name or None
+        self._import_table: dict[str, Imported] | None = None
+        # Other modules of the tree this module consulted (for cache validation).
+        self.deps: set[str] = set()
+
+    def resolve_call(self, call: cst.Call, cls: Block | None) -> Resolved | None:
+        func = call.func
+        if isinstance(func, cst.Name):
+            return self.function_named(func.value)
+        if not isinstance(func, cst.Attribute):
+            return None
+        receiver = func.value
+        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and cls is not None:
+            return self._method(cls, func.attr.value, include_self=True)
+        if isinstance(receiver, cst.Call) and dotted_name(receiver.func) == "super" and cls is not None:
+            return self._method(cls, func.attr.value, include_self=False)
+        if isinstance(receiver, cst.Name):
+            # `module.helper(...)` for an imported module of the analysed tree.
+            target = self._imported_module(receiver.value)
+            return target.resolver.function_named(func.attr.value, local_only=True) if target else None
+        return None
+
+    def function_named(self, name: str, *, local_only: bool = False) -> Resolved | None:
+        block = self.view.outline.function(name)
+        if block is not None:
+            node = self.view.source.function(block)
+            return Resolved(node, None, self.view) if node else None
+        if local_only:
+            return None
+        imported = self._imports().get(name)
+        if imported is None or imported.attr is None:
+            return None
+        target = self._other(imported.module)
+        return target.resolver.function_named(imported.attr, local_only=True) if target else None
+
+    def _method(
+        self, cls: Block, name: str, *, include_self: bool, seen: frozenset[str] = frozenset()
+    ) -> Resolved | None:
+        if include_self:
+            block = cls.method(name)
+            node = self.view.source.function(block) if block is not None else None
+            if node is not None:
+                return Resolved(node, cls, self.view)
+        for base in cls.bases:
+            if base in seen:
+                continue
+            owner, parent = self._class_named(base)
+            if owner is not None and parent is not None:
+                found = owner.resolver._method(parent, name, include_self=True, seen=seen | {base})
+                if found:
+                    return found
+        return None
+
+    def _class_named(self, name: str) -> tuple[ModuleView | None, Block | None]:
+        """A base class by the name this module uses for it, here or imported."""
+        local = self.view.outline.cls(name)
+        if local is not None:
+            return self.view, local
+        head, _, attr = name.rpartition(".")
+        imported = self._imports().get(head or name)
+        if imported is None:
+            return None, None
+        if head:  # `module.Base`
+            target = self._other(
+                imported.module if imported.attr is None else f"{imported.module}.{imported.attr}"
+            )
+            return (target, target.outline.cls(attr)) if target else (None, None)
+        if imported.attr is None:
+            return None, None
+        target = self._other(imported.module)
+        return (target, target.outline.cls(imported.attr)) if target else (None, None)
+
+    def _imported_module(self, name: str) -> ModuleView | None:
+        imported = self._imports().get(name)
+        if imported is None:
+            return None
+        module = imported.module if imported.attr is None else f"{imported.module}.{imported.attr}"
+        return self._other(module)
+
+    @property
+    def module_name(self) -> str:
+        if self._module_name is None:
+            self._module_name = module_name(Path(self.view.filename))
+        return self._module_name
+
+    def _imports(self) -> dict[str, Imported]:
+        if self._import_table is None:
+            self._import_table = (
+                imports(self.view.text, self.module_name, self.view.filename.endswith("__init__.py"))
+                if self.project
+                else {}
+            )
+        return self._import_table
+
+    def _other(self, module: str) -> ModuleView | None:
+        if self.project is None or module == self.module_name:
+            return None
+        found = self.project.analysis(module, Path(self.view.filename), self.module_name)
+        self.deps.add(module)  # found or not: its absence decided the result too
+        return found
+
+    def returns_scalar(
+        self, call: cst.Call, cls: Block | None, within: cst.FunctionDef | None = None
+    ) -> bool:
+        """Whether `call` is to a function of the analysed tree declared to return
+        `str`, `bytes`, `int`, `float`, `bool` or `None`."""
+        # A name the calling function binds itself (a nested `def`, an
+        # assignment) is not the module's function of that name.
+        if isinstance(call.func, cst.Name) and within is not None and binds_name(within, call.func.value):
+            return False
+        resolved = self.resolve_call(call, cls)
+        if resolved is None or resolved.func.returns is None:
+            return False
+        if any(last_part(dotted_name(d.decorator)) == "overload" for d in resolved.func.decorators):
+            return False  # one signature of several
+        annotation = resolved.func.returns.annotation
+        if isinstance(annotation, cst.SimpleString):
+            try:
+                text = annotation.evaluated_value
+            except (SyntaxError, ValueError, UnicodeError):
+                return False
+            return isinstance(text, str) and text.strip() in SCALAR_TYPES
+        return last_part(dotted_name(annotation)) in SCALAR_TYPES
+
+
+def param_for(func: cst.FunctionDef, is_method: bool, call: cst.Call, arg: cst.Arg) -> cst.Param | None:
+    """The parameter of `func` that `arg` of `call` binds to, if it can be told."""
+    if arg.keyword is not None:
+        return next((p for p in streams.all_params(func) if p.name.value == arg.keyword.value), None)
+    positional = [a for a in call.args if a.keyword is None]
+    if arg.star:
+        return None
+    params = streams.positional_params(func, is_method=is_method)
+    index = positional.index(arg)
+    return params[index] if index < len(params) else None

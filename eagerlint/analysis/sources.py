@@ -1,0 +1,154 @@
+"""The one table of weight-stream sources, and the cheap forms derived from it.
+
+A weight stream enters a function in one of three ways, each a row of
+`SOURCES`: the first parameter after `self` of a `load_weights`, a parameter
+annotated `Iterable[tuple[str, Tensor]]` (any spelling), or the result of a
+producer call (`*_weights_iterator(...)`, plus the producers a configuration
+names).  Three stages ask about sources at three costs, and all three answers
+come from these rows:
+
+* the byte prefilter (`may_contain_streams`): can this file hold a source at all?
+* the unit selection (`selects_unit`): can this function's text hold one?
+* the CST predicates (`analysis/streams.py`): is this parameter or call one?
+
+Each cheaper form is a necessary condition of the next (a CST source always
+passes the text form, a text source always passes the byte form), so a source
+added here is never silently skipped by a screen; `tests/test_sources.py`
+checks this on a catalogue of spellings.  This module does not import libcst:
+the prefilter runs before libcst is ever loaded.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from eagerlint.model import AnalysisOptions, SourceKind
+
+
+class Where(enum.Enum):
+    """Where a source's word appears in the code that holds it."""
+
+    FUNCTION_NAME = "the name of the function whose parameter it is"
+    CALLEE_SUFFIX = "the end of the name of the function called"
+    ANNOTATION = "a parameter's annotation"
+
+
+# `Iterable|Iterator|Generator[tuple[str, torch.Tensor], ...]`: every spelling the CST
+# form (streams.is_stream_annotation) accepts, whatever module qualifies each name.
+# Written as the text before and after a word every match contains, so that the
+# byte form can look only around that word.
+_QUALIFIED = r"(?:[A-Za-z_][\w.]*\.)?"
+_ANNOTATION_WORD = "uple["
+_BEFORE = rf"(?:Iterable|Iterator|Generator)\[\s*{_QUALIFIED}[tT]"
+_AFTER = rf"\s*{_QUALIFIED}str\s*,\s*{_QUALIFIED}Tensor\b"
+STREAM_ANNOTATION = re.compile(_BEFORE + re.escape(_ANNOTATION_WORD) + _AFTER)
+
+
+@dataclass(frozen=True)
+class Around:
+    """A pattern split at a word it always contains: `before` + word + `after`."""
+
+    before: str
+    after: str
+    # How far before the word the match can start (a qualified `typing.Iterable[`).
+    reach: int = 160
+
+    def pattern(self, word: str) -> re.Pattern[str]:
+        return re.compile(self.before + re.escape(word) + self.after)
+
+    def search_bytes(self, data: bytes, word: bytes) -> bool:
+        after = _compiled(self.after.encode())
+        before = _compiled(self.before.encode() + rb"\Z")
+        i = data.find(word)
+        while i >= 0:
+            if after.match(data, i + len(word)) and before.search(data, max(0, i - self.reach), i):
+                return True
+            i = data.find(word, i + 1)
+        return False
+
+
+_COMPILED: dict[bytes, re.Pattern[bytes]] = {}
+
+
+def _compiled(pattern: bytes) -> re.Pattern[bytes]:
+    found = _COMPILED.get(pattern)
+    if found is None:
+        found = _COMPILED[pattern] = re.compile(pattern)
+    return found
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    kind: SourceKind
+    where: Where
+    # Text every spelling of the source contains (the byte and text screens).
+    word: str
+    # A finer screen, when the word alone is too common: what must stand around it.
+    around: Around | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        return None if self.around is None else self.around.pattern(self.word)
+
+
+LOAD_WEIGHTS = StreamSource(SourceKind.LOAD_WEIGHTS_PARAM, Where.FUNCTION_NAME, "load_weights")
+PRODUCER = StreamSource(SourceKind.PRODUCER_CALL, Where.CALLEE_SUFFIX, "_weights_iterator")
+ANNOTATED = StreamSource(
+    SourceKind.ANNOTATED_PARAM, Where.ANNOTATION, _ANNOTATION_WORD, Around(_BEFORE, _AFTER)
+)
+SOURCES: tuple[StreamSource, ...] = (LOAD_WEIGHTS, PRODUCER, ANNOTATED)
+_PATTERNS = {s.word: s.pattern for s in SOURCES if s.pattern is not None}
+
+
+@functools.lru_cache(maxsize=8)
+def configured(options: AnalysisOptions) -> tuple[StreamSource, ...]:
+    """The producers a configuration adds, matched by the last part of their dotted name."""
+    return tuple(
+        StreamSource(SourceKind.PRODUCER_CALL, Where.CALLEE_SUFFIX, p.rsplit(".", 1)[-1])
+        for p in options.stream_producers
+    )
+
+
+def _shared_word(words: Iterable[str]) -> str:
+    """The longest text all `words` contain: one scan that rejects most files at once."""
+    words = sorted(words, key=len)
+    shortest, rest = words[0], words[1:]
+    for size in range(len(shortest), 0, -1):
+        for start in range(len(shortest) - size + 1):
+            part = shortest[start : start + size]
+            if all(part in w for w in rest):
+                return part
+    return ""
+
+
+# Every built-in source without a finer screen contains this ("_weights").
+_PLAIN = tuple(s.word.encode() for s in SOURCES if s.around is None)
+_PLAIN_SHARED = _shared_word(s.word for s in SOURCES if s.around is None).encode()
+
+
+def may_contain_streams(data: bytes, options: AnalysisOptions) -> bool:
+    """The byte form: whether a file's bytes can hold any source."""
+    if (not _PLAIN_SHARED or _PLAIN_SHARED in data) and any(w in data for w in _PLAIN):
+        return True
+    if any(s.word.encode() in data for s in configured(options)):
+        return True
+    # A regex over a whole file is slow: look only around each occurrence of the word.
+    return any(s.around is not None and s.around.search_bytes(data, s.word.encode()) for s in SOURCES)
+
+
+def selects_unit(name: str, text: str, options: AnalysisOptions) -> bool:
+    """The text form: whether a function (its name and its source text) can hold a source."""
+    for source in (*SOURCES, *configured(options)):
+        if source.where is Where.FUNCTION_NAME:
+            if name == source.word:
+                return True
+        elif source.around is not None:
+            if source.word in text and _PATTERNS[source.word].search(text) is not None:
+                return True
+        elif source.word in text:
+            return True
+    return False

@@ -1,0 +1,47 @@
+"""Helper summaries: what a function does with one parameter when handed a stream.
+
+The function is walked with that parameter as the stream; `materialize` says
+whether any of its events keeps every element, `consume` whether it always
+reads the parameter to the end, and the walker whether it hands the elements
+on lazily (a generator) or returns `tee` views of them.  No rule is asked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from eagerlint.analysis import consume, materialize
+from eagerlint.analysis.flow import FunctionWalker, HelperSummary, ValueKind, WeightValue
+from eagerlint.outline import Block
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.module import ModuleView
+
+
+def summarize(
+    view: ModuleView, func: cst.FunctionDef, owner: Block | None, param: cst.Param
+) -> HelperSummary:
+    """`func`, a function of `view`'s module, walked with `param` as the stream."""
+    name = func.name.value
+    key = (id(func), param.name.value)
+    seed = WeightValue(
+        ValueKind.STREAM, (view.step(param, f"helper parameter `{param.name.value}` of {name}()"),), key
+    )
+    walker = FunctionWalker(view, func, owner, {param.name.value: seed})
+    events = walker.run()
+    drain_flow = None
+    for event in events:
+        found = materialize.materialization(event, view)
+        if found is not None and event.value.seed == key:
+            drain_flow = found.flow
+            break
+    consumed = None if walker.preserves else consume.full_consumption(func, events, key, view)
+    return HelperSummary(
+        name,
+        drain_flow,
+        walker.preserves,
+        walker.returns_tee,
+        None if consumed is None else view.step(consumed.node, f"read to the end by {name}()"),
+    )
