@@ -1,0 +1,322 @@
+"""Stage-level tests of the analysis layer on few-line snippets, each with a
+hand-made oracle: what keeps the stream (materialize), what reads it to the end
+(consume), which containers a loop keeps every element in (keeps), and how far
+a rewrite may be trusted (safety).  No rule is involved."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from eagerlint.analysis import consume, keeps, materialize, safety, streams
+from eagerlint.analysis.flow import Event, FunctionWalker, ValueKind, WeightValue
+from eagerlint.analysis.module import ModuleView
+from eagerlint.analysis.source import ModuleSource
+from eagerlint.engine import units
+from eagerlint.model import AnalysisOptions, Applicability
+from eagerlint.outline import outline
+
+
+def walked(code: str) -> tuple[ModuleView, list[Event]]:
+    """Every event of every unit of `code`, walked as the engine walks it."""
+    text = textwrap.dedent(code)
+    view = ModuleView(ModuleSource(text, outline(text), "t.py"), AnalysisOptions())
+    events: list[Event] = []
+    for block, owner in units(view):
+        func = view.source.function(block)
+        assert func is not None
+        seeds: dict[str, WeightValue | None] = {
+            name: WeightValue(ValueKind.STREAM, (view.step(func, name),), (id(func), name))
+            for name in streams.source_params(func, is_method=owner is not None)
+        }
+        events.extend(FunctionWalker(view, func, owner, seeds).run())
+    return view, events
+
+
+def row(view: ModuleView, node: cst.CSTNode) -> int:
+    return view.position(node).row
+
+
+# -- materialize: (row of the keeping node, shape) for each event that keeps -------------
+
+MATERIALIZE = {
+    "list comprehension": (
+        """
+        def load_weights(self, weights):
+            ws = [(n, w) for n, w in weights]
+            return self.loader.load_weights(ws)
+        """,
+        {(3, "comprehension")},
+    ),
+    "generator expression keeps nothing": (
+        """
+        def load_weights(self, weights):
+            return self.loader.load_weights((n, w) for n, w in weights)
+        """,
+        set(),
+    ),
+    "list() and sorted()": (
+        """
+        def load_weights(self, weights):
+            a = sorted(weights)
+            return list(a)
+        """,
+        {(3, "collection")},  # list(a) copies a list: nothing new is kept
+    ),
+    "shadowed list": (
+        """
+        def load_weights(self, weights):
+            list = self.factory
+            return list(weights)
+        """,
+        set(),
+    ),
+    "starred target": (
+        """
+        def load_weights(self, weights):
+            first, *rest = weights
+            return rest
+        """,
+        {(3, "starred target")},
+    ),
+    "two stars concatenate": (
+        """
+        def load_weights(self, weights):
+            return [*self.extra, *weights]
+        """,
+        set(),
+    ),
+    "a loop that keeps every element": (
+        """
+        def load_weights(self, weights):
+            kept = []
+            for name, w in weights:
+                kept.append((name, w))
+            return kept
+        """,
+        {(4, "loop")},
+    ),
+    "a loop that loads in place": (
+        """
+        def load_weights(self, weights):
+            for name, w in weights:
+                self.params[name].copy_(w)
+        """,
+        set(),
+    ),
+    "a same-module helper that keeps its parameter": (
+        """
+        def _split(items):
+            return [x for x in items]
+
+        def load_weights(self, weights):
+            return _split(weights)
+        """,
+        {(6, "helper")},
+    ),
+    "a helper that streams": (
+        """
+        def _rename(items):
+            for n, w in items:
+                yield n.upper(), w
+
+        def load_weights(self, weights):
+            return self.loader.load_weights(_rename(weights))
+        """,
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATERIALIZE))
+def test_materialize(name: str) -> None:
+    code, expected = MATERIALIZE[name]
+    view, events = walked(code)
+    found = {
+        (row(view, m.node), m.shape.value)
+        for e in events
+        if (m := materialize.materialization(e, view)) is not None
+    }
+    assert found == expected
+
+
+# -- consume: (row, reads to the end?) of each consumption of the stream -----------------
+
+CONSUME = {
+    "a loop reads to the end": (
+        """
+        def load_weights(self, weights):
+            for n, w in weights:
+                self.load(n, w)
+        """,
+        {3: True},
+    ),
+    "a loop that may break takes a prefix": (
+        """
+        def load_weights(self, weights):
+            for n, w in weights:
+                if n == "stop":
+                    break
+        """,
+        {3: False},
+    ),
+    "next() peeks": (
+        """
+        def load_weights(self, weights):
+            first = next(weights)
+            return first
+        """,
+        {3: False},
+    ),
+    "any() then a loader: two passes": (
+        """
+        def load_weights(self, weights):
+            seen = any(n == "x" for n, _ in weights)
+            return self.loader.load_weights(weights), seen
+        """,
+        {3: True, 4: True},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSUME))
+def test_consume(name: str) -> None:
+    code, expected = CONSUME[name]
+    view, events = walked(code)
+    reads = [e for e in events if consume.consumes(e, view)]
+    # A call consumption is recorded for the call; a loop for the loop.
+    found = {row(view, e.node): not consume.is_partial(e) and not consume._is_next(e) for e in reads}
+    assert {r: v for r, v in found.items() if r in expected} == expected
+
+
+def test_consume_full_consumption_of_a_helper() -> None:
+    view, events = walked(
+        """
+        def count(items: Iterable[tuple[str, torch.Tensor]]) -> int:
+            n = 0
+            for _ in items:
+                n += 1
+            return n
+
+        def peek(items: Iterable[tuple[str, torch.Tensor]]):
+            for x in items:
+                return x
+        """
+    )
+    funcs = {e.function.name.value: e.function for e in events}
+    seeds = {e.function.name.value: e.value.seed for e in events}
+    assert consume.full_consumption(funcs["count"], events, seeds["count"], view) is not None
+    assert consume.full_consumption(funcs["peek"], events, seeds["peek"], view) is None
+
+
+def test_consume_two_passes_are_not_one_pass() -> None:
+    view, events = walked(
+        """
+        def load_weights(self, weights):
+            for n, w in weights:
+                pass
+            for n, w in weights:
+                pass
+        """
+    )
+    first, second = (e for e in events if consume.consumes(e, view))
+    assert consume.origin(first) == consume.origin(second)
+    assert not consume.same_pass(first, second) and not consume.exclusive(first, second)
+
+
+# -- keeps: the containers a loop keeps every element in, or None -----------------------
+
+KEEPS = {
+    "append on the default path": ("for n, w in s:\n    kept.append((n, w))\n", ("kept",)),
+    "keeps only names": ("for n, w in s:\n    names.add(n)\n", None),
+    "subset under an if": ("for n, w in s:\n    if n.startswith('v.'):\n        vis.append(w)\n", None),
+    "else keeps the rest": (
+        "for n, w in s:\n    if n.startswith('v.'):\n        load(w)\n"
+        "    else:\n        rest.append((n, w))\n",
+        ("rest",),
+    ),
+    "emptied in the loop: bounded": (
+        "for n, w in s:\n    buf.append(w)\n    if len(buf) > 4:\n        flush(buf)\n        buf.clear()\n",
+        None,
+    ),
+    "a generator buffering": (
+        "for n, w in s:\n    if n.endswith('.scale'):\n        sc[n] = w\n    yield n, w\n",
+        None,
+    ),
+    "may break: a probe": ("for n, w in s:\n    kept.append(w)\n    if n == 'x':\n        break\n", None),
+    "a subscript store": ("for n, w in s:\n    table[n] = w\n", ("table",)),
+    "shape only": ("for n, w in s:\n    shapes[n] = w.shape\n", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEEPS))
+def test_keeps(name: str) -> None:
+    code, expected = KEEPS[name]
+    loop = cst.parse_statement(code)
+    assert isinstance(loop, cst.For)
+    found = keeps.find_drain(loop)
+    assert (None if found is None else found.containers) == expected
+
+
+# -- safety: the applicability and reason of making a materialization lazy --------------
+
+SAFETY = {
+    "consumed once by a loop": (
+        "def load_weights(self, weights):\n    ws = [x for x in weights]\n    for n, w in ws:\n"
+        "        self.load(n, w)\n",
+        Applicability.SAFE,
+        "consumed once by a `for` loop",
+    ),
+    "consumed by a loader": (
+        "def load_weights(self, weights):\n    return self.model.load_weights([x for x in weights])\n",
+        Applicability.SAFE,
+        "consumed once by `self.model.load_weights()`",
+    ),
+    "an unknown callee": (
+        "def load_weights(self, weights):\n    self.custom([x for x in weights])\n",
+        Applicability.UNSAFE,
+        "passed to `self.custom()`, which may need a list",
+    ),
+    "len() is taken": (
+        "def load_weights(self, weights):\n    ws = [x for x in weights]\n    print(len(ws))\n",
+        None,
+        "`len()` is taken",
+    ),
+    "indexed": (
+        "def load_weights(self, weights):\n    ws = [x for x in weights]\n    return ws[0]\n",
+        None,
+        "the list is indexed",
+    ),
+    "code in between": (
+        "def load_weights(self, weights):\n    ws = [x for x in weights]\n    self.prepare()\n"
+        "    self.loader.load_weights(ws)\n",
+        Applicability.UNSAFE,
+        "code at line 3 runs between the list and its consumer",
+    ),
+    "the loop body writes what the element reads": (
+        "def load_weights(self, weights):\n"
+        "    for n, w in [(n, w * k) for n, w in weights]:\n        k = 2\n",
+        Applicability.UNSAFE,
+        "the loop body changes `k`, which each element reads",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAFETY))
+def test_safety(name: str) -> None:
+    code, applicability, reason = SAFETY[name]
+    view, events = walked(code)
+    (comp,) = [e for e in events if isinstance(e.node, cst.ListComp)]
+    verdict = safety.decide(comp.node, comp.stack, view)  # type: ignore[arg-type]
+    assert (verdict.applicability, verdict.reason) == (applicability, reason)
+
+
+def test_safety_of_a_plan_without_a_judged_value_is_unsafe() -> None:
+    from eagerlint.model import FixPlan
+
+    view, events = walked("def load_weights(self, weights):\n    return list(weights)\n")
+    plan = FixPlan("move work", lambda: ())
+    verdict = safety.judge(plan, events[0].stack, view)
+    assert verdict.applicability is Applicability.UNSAFE and verdict.reason == safety.INTERLEAVES
