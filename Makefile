@@ -57,7 +57,9 @@ bench-memory: $(STAMP)
 	done
 
 # Speed on the whole vLLM 0.33.0 package against ruff, Fixit and the floors (~3 min).
+# BASELINE=<commit> adds that commit's cold run, interleaved with today's (before/after).
 bench-speed: $(STAMP)
 	$(PY) -m pip install --quiet fixit==2.2.1
 	$(PY) bench/vllm_source.py 0.33.0 >/dev/null
-	$(PY) bench/speed/run.py --json bench/speed/results.json | tee bench/speed/results.md
+	$(PY) bench/speed/run.py --json bench/speed/results.json $(if $(BASELINE),--baseline $(BASELINE)) \
+		| tee bench/speed/results.md

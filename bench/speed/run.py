@@ -11,8 +11,10 @@ reduced to the median, all in one run on one machine; peak RSS is the child's
 * Fixit 2 with one built-in rule, on a subtree (the whole tree takes minutes);
 * one file, the way pre-commit calls a hook (process start included);
 * eagerlint as the core issue left it (commit `CORE_COMMIT`, the last before the
-  flow issue's first commit), cold, extracted with `git archive`: the flow
-  issue allows at most 20% more whole-tree time than that;
+  flow issue's first commit), cold, extracted with `git archive`;
+* with `--baseline COMMIT` (repeatable): eagerlint at that commit against today's
+  build, cold, their runs interleaved (A B A B ...) so that both see the same
+  machine load: the before/after of a change;
 * floors: starting Python and importing libcst (what any run that parses pays),
   reading every file, `ast.parse` of every file, libcst parsing just
   the files eagerlint has to parse (those that pass its byte prefilter), and
@@ -97,16 +99,42 @@ def measure(
     return Row(label, statistics.median(times), max(rss), count(out) if count else "")
 
 
-def core_checkout() -> Path:
-    """The `eagerlint` package at CORE_COMMIT, extracted once into the cache."""
-    dest = vllm_source.cache_dir() / f"core-{CORE_COMMIT}"
+def checkout(commit: str) -> Path:
+    """The `eagerlint` package at `commit`, extracted once into the cache."""
+    dest = vllm_source.cache_dir() / f"core-{commit}"
     if not (dest / "eagerlint" / "__init__.py").exists():
         dest.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", CORE_COMMIT, "eagerlint"], capture_output=True, check=True
+            ["git", "-C", str(ROOT), "archive", commit, "eagerlint"], capture_output=True, check=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest
+
+
+def interleaved(
+    labels: tuple[str, str],
+    cmds: tuple[list[str], list[str]],
+    envs: tuple[dict[str, str], dict[str, str]],
+    cwd: Path,
+    repeats: int,
+    count: callable,  # type: ignore[valid-type]
+) -> list[Row]:
+    """Two commands timed in alternation after one warm-up each: their medians."""
+    for cmd, env in zip(cmds, envs, strict=True):
+        timed(cmd, cwd, env)
+    runs: list[list[tuple[float, float, str]]] = [[], []]
+    for _ in range(repeats):
+        for i in (0, 1):
+            runs[i].append(timed(cmds[i], cwd, envs[i]))
+    return [
+        Row(
+            label,
+            statistics.median(r[0] for r in rs),
+            max(r[1] for r in rs),
+            count(rs[-1][2]),  # type: ignore[misc]
+        )
+        for label, rs in zip(labels, runs, strict=True)
+    ]
 
 
 def floor_script(kind: str) -> str:
@@ -114,7 +142,7 @@ def floor_script(kind: str) -> str:
         "read": "import pathlib\nfor p in pathlib.Path('vllm').rglob('*.py'): p.read_bytes()",
         "ast": "import ast, pathlib\nfor p in pathlib.Path('vllm').rglob('*.py'):\n"
         "    try: ast.parse(p.read_bytes())\n    except SyntaxError: pass",
-        "libcst": "import pathlib, libcst\nfrom eagerlint.parse import may_contain_streams\n"
+        "libcst": "import pathlib, libcst\nfrom eagerlint.prefilter import may_contain_streams\n"
         "from eagerlint.model import AnalysisOptions\no = AnalysisOptions()\n"
         "for p in pathlib.Path('vllm').rglob('*.py'):\n    d = p.read_bytes()\n"
         "    if may_contain_streams(d, o): libcst.parse_module(d)",
@@ -130,13 +158,14 @@ def floor_script(kind: str) -> str:
 # Reads the tree, applies the prefilter and the outline, and loops over the units.
 SNIPPET = "('if 1:\\n' if b.indent else '') + b.text(a.outline.lines)"
 UNITS = (
-    "import ast, pathlib, libcst\nfrom eagerlint.parse import may_contain_streams, decode\n"
-    "from eagerlint.model import AnalysisOptions\nfrom eagerlint.scan import outline\n"
-    "from eagerlint.analysis import ModuleAnalysis\no = AnalysisOptions()\n"
+    "import ast, pathlib, libcst\nfrom eagerlint.prefilter import may_contain_streams, decode\n"
+    "from eagerlint.model import AnalysisOptions\nfrom eagerlint.outline import outline\n"
+    "from eagerlint.analysis.module import ModuleView\nfrom eagerlint.analysis.source import ModuleSource\n"
+    "from eagerlint.engine import units\no = AnalysisOptions()\n"
     "for p in pathlib.Path('vllm').rglob('*.py'):\n    d = p.read_bytes()\n"
     "    if not may_contain_streams(d, o): continue\n    t, _ = decode(d)\n"
-    "    a = ModuleAnalysis(t, outline(t), str(p), o)\n"
-    "    for b, _ in a.units():\n"
+    "    a = ModuleView(ModuleSource(t, outline(t), str(p)), o)\n"
+    "    for b, _ in units(a):\n"
 )
 
 
@@ -156,6 +185,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--fixit-subtree", default="vllm/model_executor/models")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--baseline", action="append", default=[], metavar="COMMIT")
+    ap.add_argument("--skip-floors", action="store_true", help="only the eagerlint and ruff rows")
     args = ap.parse_args()
     src = vllm_source.source(VERSION)
     py = sys.executable
@@ -223,8 +254,25 @@ def main() -> int:
             src,
             n,
             count=eagerlint_count,
-            env=child_env({"PYTHONPATH": str(core_checkout())}),
+            env=child_env({"PYTHONPATH": str(checkout(CORE_COMMIT))}),
         ),
+    ]
+    cold = [py, "-m", "eagerlint", "check", "--no-cache", "--output-format", "json", "--exit-zero", "vllm"]
+    for commit in args.baseline:
+        rows += interleaved(
+            (
+                f"eagerlint today, cold, interleaved with `{commit}`",
+                f"eagerlint at `{commit}`, cold, interleaved",
+            ),
+            (cold, cold),
+            (child_env({"PYTHONPATH": str(ROOT)}), child_env({"PYTHONPATH": str(checkout(commit))})),
+            src,
+            n,
+            eagerlint_count,
+        )
+    if args.skip_floors:
+        return report(rows, src, files, n, args)
+    rows += [
         measure("floor: start Python and `import libcst`", [py, "-c", "import libcst"], src, n),
         measure("floor: read every file", [py, "-c", floor_script("read")], src, n),
         measure("floor: `ast.parse` every file", [py, "-c", floor_script("ast")], src, n),
@@ -257,6 +305,10 @@ def main() -> int:
                 warmup=False,
             )
         )
+    return report(rows, src, files, n, args)
+
+
+def report(rows: list[Row], src: Path, files: int, n: int, args: argparse.Namespace) -> int:
     base = rows[0].seconds
     passed, units = tree_counts(src)
     now = datetime.datetime.now(datetime.timezone.utc)
