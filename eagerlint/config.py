@@ -55,6 +55,7 @@ KNOWN_KEYS = frozenset(
         "respect-gitignore",
         "extend-stream-producers",
         "extend-lazy-consumers",
+        "line-length",
     }
 )
 
@@ -169,10 +170,22 @@ def load(path: Path | None, *, explicit: bool = False) -> Settings:
         table = data if explicit and path.name != "pyproject.toml" else {}
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.eagerlint] must be a table")
-    return from_table(table, path)
+    return from_table(table, path, _formatter_line_length(data))
 
 
-def from_table(table: dict[str, Any], path: Path) -> Settings:
+def _formatter_line_length(data: dict[str, Any]) -> Any:
+    """The line length the project's formatter uses (ruff's, else black's), if set."""
+    tools = data.get("tool", {})
+    if not isinstance(tools, dict):
+        return None
+    for tool in ("ruff", "black"):
+        table = tools.get(tool)
+        if isinstance(table, dict) and "line-length" in table:
+            return table["line-length"]
+    return None
+
+
+def from_table(table: dict[str, Any], path: Path, formatter_line_length: Any = None) -> Settings:
     warnings = tuple(
         f"{path}: unknown key `{key}` in [tool.eagerlint] (ignored)"
         for key in sorted(table)
@@ -203,4 +216,9 @@ def from_table(table: dict[str, Any], path: Path) -> Settings:
         settings = replace(settings, respect_gitignore=table["respect-gitignore"])
     producers = _strings("extend-stream-producers", table.get("extend-stream-producers", []))
     consumers = _strings("extend-lazy-consumers", table.get("extend-lazy-consumers", []))
-    return replace(settings, analysis=AnalysisOptions(producers, consumers))
+    length = table.get("line-length", formatter_line_length)
+    if length is None:
+        length = AnalysisOptions.line_length
+    if not isinstance(length, int) or isinstance(length, bool) or not 20 <= length <= 1000:
+        raise ConfigError("`line-length` must be a whole number of columns (20 to 1000)")
+    return replace(settings, analysis=AnalysisOptions(producers, consumers, length))

@@ -11,17 +11,19 @@ a helper does) lives in `analysis/` and never asks a rule.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import libcst as cst
 
-from eagerlint.analysis import safety, sources, streams
+from eagerlint.analysis import materialize, safety, sources, streams
 from eagerlint.analysis.flow import FunctionWalker, Seed, ValueKind, WeightValue
 from eagerlint.analysis.module import ModuleView
 from eagerlint.analysis.project import Project, module_name
 from eagerlint.analysis.source import ModuleSource, SnippetError
 from eagerlint.analysis.walk import ancestors_to
-from eagerlint.model import AnalysisOptions, Finding, Fix, FlowStep
+from eagerlint.edits import apply_fixes
+from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep
 from eagerlint.outline import Block, Outline, outline
 from eagerlint.prefilter import decode
 from eagerlint.rules import RULES, lookup
@@ -88,65 +90,159 @@ def units(view: ModuleView) -> Iterator[tuple[Block, Block | None]]:
 
 
 def findings(view: ModuleView) -> list[Finding]:
-    matches: list[tuple[Rule, Match]] = []
+    matches = list(_matches(view))
+    covered: set[Seed] = {m.covers for _, m in matches if m.covers is not None}
+    absorbed = {id(node) for _, m in matches for node in m.absorbs}
+    kept = [(r, m) for r, m in matches if m.where.seed not in covered and id(m.node) not in absorbed]
+    judged = _what_remains([_judge(r, m, view) for r, m in kept], view)
+    return sorted((_finding(j, view) for j in judged), key=lambda f: (f.location, f.code))
+
+
+def _seeds(
+    view: ModuleView, func: cst.FunctionDef, owner: Block | None, text: str
+) -> dict[str, WeightValue | None]:
+    params = {p.name.value: p for p in streams.all_params(func)}
+    return {
+        name: WeightValue(
+            ValueKind.STREAM,
+            (view.step(params[name], f"{kind.value} `{name}` of {func.name.value}()"),),
+            (id(func), name),
+        )
+        for name, kind in streams.source_params(func, is_method=owner is not None, text=text).items()
+    }
+
+
+def _matches(view: ModuleView) -> Iterator[tuple[Rule, Match]]:
     for block, owner in units(view):
         func = view.source.function(block)
         if func is None:
             continue
         text = block.text(view.outline.lines)
-        params = {p.name.value: p for p in streams.all_params(func)}
-        seeds: dict[str, WeightValue | None] = {
-            name: WeightValue(
-                ValueKind.STREAM,
-                (view.step(params[name], f"{kind.value} `{name}` of {func.name.value}()"),),
-                (id(func), name),
-            )
-            for name, kind in streams.source_params(func, is_method=owner is not None, text=text).items()
-        }
-        events = FunctionWalker(view, func, owner, seeds).run()
+        events = FunctionWalker(view, func, owner, _seeds(view, func, owner, text)).run()
         for event in events:
             for rule in RULES:
                 if rule.on_event is not None:
-                    matches.extend((rule, m) for m in rule.on_event(event, view))
+                    yield from ((rule, m) for m in rule.on_event(event, view))
         for rule in RULES:
             if rule.on_function is not None:
-                matches.extend((rule, m) for m in rule.on_function(events, view))
+                yield from ((rule, m) for m in rule.on_function(events, view))
         for rule in RULES:
             # A unit rule names the words its matches need: a cheap no first.
             if rule.on_unit is not None and any(t in text for t in rule.unit_triggers):
-                matches.extend((rule, m) for m in rule.on_unit(func, owner, view))
-    covered: set[Seed] = {m.covers for _, m in matches if m.covers is not None}
-    kept = [_finding(rule, m, view) for rule, m in matches if m.where.seed not in covered]
-    return sorted(kept, key=lambda f: (f.location, f.code))
+                yield from ((rule, m) for m in rule.on_unit(func, owner, view))
 
 
-def _finding(rule: Rule, m: Match, view: ModuleView) -> Finding:
+@dataclass(frozen=True)
+class _Judged:
+    rule: Rule
+    match: Match
+    fix: Fix | None
+    reason: str
+
+
+def _judge(rule: Rule, m: Match, view: ModuleView) -> _Judged:
+    if m.fix is None:
+        return _Judged(rule, m, None, m.no_fix_reason)
+    verdict = safety.judge(m.fix, m.where, view)
+    if verdict.applicability is None:
+        return _Judged(rule, m, None, verdict.reason)
+    return _Judged(rule, m, Fix(verdict.applicability, m.fix.title, m.fix.edits()), verdict.reason)
+
+
+# -- a fix is judged by what remains -----------------------------------------------------
+
+
+def _what_remains(judged: list[_Judged], view: ModuleView) -> list[_Judged]:
+    """Fixes that leave their stream kept are no fixes.
+
+    All fixes on one stream of one function are applied together and the
+    function is analysed again: if the stream is still kept, none of them is
+    offered (each is cosmetic alone).  If it is kept after the safe ones alone,
+    those save memory only with the unsafe ones, and are offered as unsafe too.
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, j in enumerate(judged):
+        if j.fix is not None and j.match.flow:
+            groups.setdefault((_scope(j.match), j.match.flow[0].note), []).append(i)
+    out = list(judged)
+    for (scope, stream), members in groups.items():
+        fixes = [out[i].fix for i in members if out[i].fix is not None]
+        left = _kept_after([f for f in fixes if f is not None], view, scope, stream)
+        if left is not None:
+            for i in members:
+                reason = f"the stream would still be kept after this edit, {left}"
+                out[i] = _Judged(out[i].rule, out[i].match, None, reason)
+            continue
+        safe = [f for f in fixes if f is not None and f.applicability is Applicability.SAFE]
+        if len(safe) == len(fixes) or not safe:
+            continue
+        if _kept_after(safe, view, scope, stream) is not None:
+            for i in members:
+                fix = out[i].fix
+                if fix is not None and fix.applicability is Applicability.SAFE:
+                    reason = "it saves memory only together with the unsafe fixes on the same stream"
+                    out[i] = _Judged(
+                        out[i].rule, out[i].match, replace(fix, applicability=Applicability.UNSAFE), reason
+                    )
+    return out
+
+
+def _kept_after(fixes: list[Fix], view: ModuleView, scope: str, stream: str) -> str | None:
+    """Where `stream` is still kept in `scope` once `fixes` are applied (None: nowhere)."""
+    text, applied = apply_fixes(view.text, fixes)
+    if applied < len(fixes):
+        return None  # overlapping fixes are applied in later rounds, and judged then
+    source = ModuleSource(text, outline(text), view.filename)
+    after = ModuleView(source, view.options, view.resolver.project, view.resolver.module_name)
+    try:
+        return _kept_in(after, scope, stream)
+    except SnippetError:
+        whole = ModuleSource(text, source.outline, view.filename, whole=True)
+        return _kept_in(
+            ModuleView(whole, view.options, view.resolver.project, view.resolver.module_name), scope, stream
+        )
+
+
+def _kept_in(view: ModuleView, scope: str, stream: str) -> str | None:
+    for block, owner in units(view):
+        if (f"{owner.name}.{block.name}" if owner is not None else block.name) != scope:
+            continue
+        func = view.source.function(block)
+        if func is None:
+            continue
+        seeds = _seeds(view, func, owner, block.text(view.outline.lines))
+        for event in FunctionWalker(view, func, owner, seeds).run():
+            found = materialize.materialization(event, view)
+            if found is not None and event.value.steps and event.value.steps[0].note == stream:
+                return found.flow[-1].note
+    return None
+
+
+def _scope(m: Match) -> str:
+    func = m.where.function.name.value
+    return f"{m.where.cls.name}.{func}" if m.where.cls is not None else func
+
+
+def _finding(j: _Judged, view: ModuleView) -> Finding:
+    m = j.match
     start, end = view.span(m.node)
-    fix: Fix | None = None
-    reason = m.no_fix_reason
-    if m.fix is not None:
-        verdict = safety.judge(m.fix, m.where.stack, view)
-        reason = verdict.reason
-        if verdict.applicability is not None:
-            fix = Fix(verdict.applicability, m.fix.title, m.fix.edits())
     # Without a fix, the reason is the finding's news; with one, the report
     # shows it beside the fix.
-    message = f"{m.message}: {reason}" if fix is None and reason else m.message
+    message = f"{m.message}: {j.reason}" if j.fix is None and j.reason else m.message
     statement = _statement_of(m.where.stack, m.node)
     flow = tuple(FlowStep(s.source.filename, s.source.position(s.node), s.note) for s in m.flow)
-    func = m.where.function.name.value
     return Finding(
-        rule.code,
-        rule.name,
+        j.rule.code,
+        j.rule.name,
         message,
         view.filename,
         start,
         end,
-        fix,
+        j.fix,
         flow,
-        reason,
+        j.reason,
         statement_row=view.position(statement).row,
-        scope=f"{m.where.cls.name}.{func}" if m.where.cls is not None else func,
+        scope=_scope(m),
     )
 
 

@@ -57,18 +57,32 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class LoopFacts:
+    """What a loop-to-generator rewrite makes of a loop that fills containers."""
+
+    # The container whose elements the generator now yields.
+    container: str
+    # The containers it still fills, complete only once the generator is exhausted.
+    sides: tuple[str, ...]
+    # What the generator iterates (the loop's iterable, or the stream a
+    # `list()` copy of it was made from).
+    stream: cst.BaseExpression
+
+
+@dataclass(frozen=True)
 class FixPlan:
     """A rewrite a rule proposes, before its safety is decided (analysis/safety.py).
 
-    The one record that carries a syntax node: `judged`, the materialized value
-    whose uses decide how far the rewrite may be trusted, or None for a rewrite
-    that moves work between producer and consumer (never provably safe).  The
-    edits are built only once safety allows a fix at all.
+    The one record that carries syntax nodes: `judged`, the materialized value
+    (or the loop) whose uses decide how far the rewrite may be trusted, or None
+    for a rewrite that moves work between producer and consumer (never provably
+    safe).  The edits are built only once safety allows a fix at all.
     """
 
     title: str
     edits: Callable[[], tuple[Edit, ...]]
-    judged: cst.BaseExpression | None = None
+    judged: cst.CSTNode | None = None
+    loop: LoopFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +104,7 @@ class Finding:
     flow: tuple[FlowStep, ...]
     # Why there is no fix or why it is only unsafe; shown in the report.
     fix_reason: str = ""
-    # First line of the statement holding the finding (`# noqa` may sit there).
+    # First line of the statement holding the finding (a suppression comment may sit there).
     statement_row: int = 0
     # The function holding the finding, as `Class.method` or `function`.
     scope: str = ""
@@ -138,3 +152,6 @@ class AnalysisOptions:
     # Dotted-name suffixes of calls that iterate their argument once, lazily,
     # besides every `*.load_weights(...)`.
     lazy_consumers: tuple[str, ...] = ()
+    # What rewritten lines must fit in (ruff's and black's default unless the
+    # configuration says otherwise).
+    line_length: int = 88

@@ -163,3 +163,24 @@ def test_plain_name_excludes_follow_gitignore_meaning(tmp_path: Path) -> None:
     ]:
         name = rel.rsplit("/", 1)[-1]
         assert fast.match(rel, name, is_dir) == spec.match_file(rel + ("/" if is_dir else "")), rel
+
+
+def test_line_length_from_eagerlint_then_ruff_then_black(tmp_path: Path) -> None:
+    own = write(
+        tmp_path / "a" / "pyproject.toml",
+        "[tool.eagerlint]\nline-length = 100\n[tool.ruff]\nline-length = 79\n",
+    )
+    assert config.load(own).analysis.line_length == 100
+    ruff = write(tmp_path / "b" / "pyproject.toml", "[tool.eagerlint]\n[tool.ruff]\nline-length = 79\n")
+    assert config.load(ruff).analysis.line_length == 79
+    black = write(tmp_path / "c" / "pyproject.toml", "[tool.eagerlint]\n[tool.black]\nline-length = 120\n")
+    assert config.load(black).analysis.line_length == 120
+    plain = write(tmp_path / "d" / "pyproject.toml", "[tool.eagerlint]\n")
+    assert config.load(plain).analysis.line_length == 88
+
+
+@pytest.mark.parametrize("value", ["'88'", "true", "5"])
+def test_bad_line_length_is_an_error(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path / "pyproject.toml", f"[tool.eagerlint]\nline-length = {value}\n")
+    with pytest.raises(ConfigError, match="line-length"):
+        config.load(path)

@@ -59,6 +59,46 @@ TEMPLATES = {
         def load_weights(self, weights):
             return self.loader.load_weights(tuple(weights))
     """,
+    "loop-to-generator": """
+        def load_weights(self, weights):
+            kept = []
+            for name, w in weights:
+                if "x" in name:
+                    continue
+                if w > 10:
+                    w = w - 10
+                kept.append((name.upper(), w))
+            loader = self.loader
+            return loader.load_weights(kept)
+    """,
+    "copy-then-loop-to-generator": """
+        def load_weights(self, weights):
+            weights_list = list(weights)
+            kept = []
+            for name, w in weights_list:
+                kept.append((name, -w))
+            return self.loader.load_weights(kept)
+    """,
+}
+
+# Unsafe by design (the side parts are complete only once the consumer has
+# exhausted the generator): with a consumer that reads to the end, the result
+# and what the consumer sees must still be the same.
+UNSAFE_TEMPLATES = {
+    "inline-partition": """
+        def load_weights(self, weights):
+            weights_list = list(weights)
+            main, side = [], []
+            for name, w in weights_list:
+                if name.startswith("a"):
+                    side.append((name, w))
+                else:
+                    main.append((name, w))
+            loaded = self.loader.load_weights(main)
+            for name, w in side:
+                self.sink(name, w)
+            return loaded, self.seen
+    """,
 }
 
 
@@ -128,6 +168,27 @@ items_strategy = st.lists(
 def test_template_is_actually_fixed(name: str) -> None:
     source = textwrap.dedent(TEMPLATES[name])
     assert fixed_text(source) != source
+
+
+@pytest.mark.parametrize("name", sorted(UNSAFE_TEMPLATES))
+def test_unsafe_template_is_fixed_only_with_unsafe_fixes(name: str) -> None:
+    source = textwrap.dedent(UNSAFE_TEMPLATES[name])
+    assert fixed_text(source, FixMode.SAFE) == source
+    assert fixed_text(source, FixMode.UNSAFE) != source
+
+
+@pytest.mark.parametrize("name", sorted(UNSAFE_TEMPLATES))
+@settings(max_examples=60, deadline=None)
+@given(items=items_strategy)
+def test_unsafe_partition_keeps_results_with_an_exhausting_consumer(
+    name: str, items: list[tuple[str, int]]
+) -> None:
+    source = textwrap.dedent(UNSAFE_TEMPLATES[name])
+    fixed = fixed_text(source, FixMode.UNSAFE)
+    before, before_log = run_function(source, items)
+    after, after_log = run_function(fixed, items)
+    assert after == before
+    assert consumer_view(after_log) == consumer_view(before_log)
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))

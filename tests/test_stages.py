@@ -293,7 +293,68 @@ SAFETY = {
         "def load_weights(self, weights):\n    ws = [x for x in weights]\n    self.prepare()\n"
         "    self.loader.load_weights(ws)\n",
         Applicability.UNSAFE,
-        "code at line 3 runs between the list and its consumer",
+        "`self.prepare()` runs between the list and its consumer",
+    ),
+    "inert code in between": (
+        "def load_weights(self, weights):\n    ws = [x for x in weights]\n    out = set()\n"
+        "    params = dict(self.named_parameters())\n    logger.info('loading')\n"
+        "    loader = AutoWeightsLoader(self)\n    return loader.load_weights(ws), out, params\n",
+        Applicability.SAFE,
+        "consumed once by `loader.load_weights()`",
+    ),
+    "(a) a closure over the element": (
+        "def load_weights(self, weights):\n    ws = [(n, lambda: w) for n, w in weights]\n"
+        "    for n, f in ws:\n        self.sink(n, f())\n",
+        None,
+        "each element holds a closure over `w`, which a generator would rebind",
+    ),
+    "(b) state written between production and consumption": (
+        "def load_weights(self, weights):\n    ws = [(n, w * self.scale) for n, w in weights]\n"
+        "    self.scale = 5\n    for n, w in ws:\n        self.sink(n, w)\n",
+        None,
+        "`self.scale` changes between the list and its consumer, and each element reads it",
+    ),
+    "(c) the consumer changes what each element reads": (
+        "def load_weights(self, weights):\n    for n, w in [(n, w * self.scale) for n, w in weights]:\n"
+        "        self.scale += 1\n",
+        Applicability.UNSAFE,
+        "the loop body changes `self.scale`, which each element reads",
+    ),
+    "(d) the consumer pulls from the stream itself": (
+        "def load_weights(self, weights):\n    ws = [(n, w) for n, w in weights]\n    for n, w in ws:\n"
+        "        extra = next(weights, None)\n        self.sink(n, w, extra)\n",
+        None,
+        "the loop reads `weights` itself, which the list has already used up",
+    ),
+    "(e) a consumer that may stop, then the stream again": (
+        "def load_weights(self, weights):\n    ws = [(n, w) for n, w in weights]\n    for n, w in ws:\n"
+        "        if n == 'stop':\n            break\n        self.sink(n, w)\n    return list(weights)\n",
+        None,
+        "the loop may stop early, and `weights` is used after it",
+    ),
+    "a helper that reads its parameter once, to the end": (
+        "def consume_all(items):\n    for n, w in items:\n        sink(n, w)\n\n\n"
+        "def load_weights(self, weights):\n    consume_all([x for x in weights])\n",
+        Applicability.SAFE,
+        "consumed once by `consume_all()`",
+    ),
+    "a helper that also measures its parameter": (
+        "def consume_all(items):\n    print(len(items))\n    for n, w in items:\n        sink(n, w)\n\n\n"
+        "def load_weights(self, weights):\n    consume_all([x for x in weights])\n",
+        Applicability.UNSAFE,
+        "passed to `consume_all()`, which may need a list",
+    ),
+    "a helper that may stop early": (
+        "def first_two(items):\n    for n, w in items:\n        if n == 'x':\n            break\n\n\n"
+        "def load_weights(self, weights):\n    first_two([x for x in weights])\n",
+        Applicability.UNSAFE,
+        "passed to `first_two()`, which may need a list",
+    ),
+    "a lazy view of the stream, its receiver read in the loop": (
+        "def load_weights(self, weights):\n    ws = [(n, w) for n, w in self.mapper.apply(weights)]\n"
+        "    for n, w in ws:\n        self.params[n].copy_(w)\n",
+        Applicability.SAFE,
+        "consumed once by a `for` loop",
     ),
     "the loop body writes what the element reads": (
         "def load_weights(self, weights):\n"

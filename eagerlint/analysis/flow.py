@@ -121,6 +121,9 @@ class HelperSummary:
     # Where it reads the whole stream before returning (a loop, `any(...)`, a drain):
     # after the call, the caller's one-shot stream is used up.
     consumed_at: Step | None = None
+    # Reads the parameter exactly once, by iterating it in order to the end: a
+    # generator serves it as well as a list does.
+    single_pass: bool = False
 
 
 class FlowContext(Protocol):

@@ -20,6 +20,7 @@ from eagerlint.analysis.cst_util import binds_name, callee_name, last_part
 from eagerlint.analysis.flow import Event, EventKind, Step, ValueKind
 from eagerlint.analysis.keeps import Context, Drain, find_drain, following_statements, optional_remainder
 from eagerlint.analysis.resolve import Resolved, param_for
+from eagerlint.analysis.uses import stack_of, uses_after
 
 if TYPE_CHECKING:
     from eagerlint.analysis.module import ModuleView
@@ -54,6 +55,19 @@ class Materialization:
     # HELPER: the function called, and the parameter the stream binds to.
     helper: Resolved | None = None
     param: cst.Param | None = None
+    # LOOP over `L = list(s)` whose only use is this loop: the copy is one more
+    # step of the same keeping, reported (and fixed) with the loop.
+    copy: Copy | None = None
+
+
+@dataclass(frozen=True)
+class Copy:
+    """`name = list(source)`, a copy of the stream that one loop reads."""
+
+    statement: cst.SimpleStatementLine
+    call: cst.Call
+    name: str
+    source: cst.BaseExpression
 
 
 def materialization(event: Event, view: ModuleView) -> Materialization | None:
@@ -126,7 +140,44 @@ def _loop(event: Event, view: ModuleView) -> Materialization | None:
         return None
     kept = ", ".join(f"`{name}`" for name in drain.containers)
     flow = (*event.value.steps, view.step(drain.keep_site, f"every element kept in {kept}"))
-    return Materialization(Shape.LOOP, event, event.node, flow, kept, drain=drain)
+    return Materialization(Shape.LOOP, event, event.node, flow, kept, drain=drain, copy=_copy_read_by(event))
+
+
+def _copy_read_by(event: Event) -> Copy | None:
+    """The `name = list(s)` whose one use is this loop's iterable."""
+    loop = event.node
+    value = event.value
+    if value.kind is not ValueKind.MATERIALIZED or value.drained_by_helper or not value.steps:
+        return None
+    assert isinstance(loop, cst.For)
+    call = event.value.steps[-1].node
+    if not (
+        isinstance(loop.iter, cst.Name)
+        and isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Name)
+        and call.func.value in ("list", "tuple")
+        and len(call.args) == 1
+        and not call.args[0].keyword
+        and not call.args[0].star
+    ):
+        return None
+    stack = stack_of(call, event.function)
+    if stack is None or len(stack) < 3:
+        return None
+    assign, statement = stack[-2], stack[-3]
+    if not (
+        isinstance(assign, cst.Assign)
+        and isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+        and assign.targets[0].target.value == loop.iter.value
+    ):
+        return None
+    uses = uses_after(loop.iter.value, statement, stack)
+    if len(uses) != 1 or uses[0].node is not loop.iter:
+        return None
+    return Copy(statement, call, loop.iter.value, call.args[0].value)
 
 
 def _helper(event: Event, view: ModuleView) -> Materialization | None:

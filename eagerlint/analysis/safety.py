@@ -7,23 +7,47 @@ observe the difference.  `judge` decides every fix plan: `decide` follows the
 materialized value to its consumer and returns the applicability with a
 one-line reason; a plan that no value's uses can prove (the partition rewrite
 moves a helper's work into its consumer's) is at most unsafe.
+
+What "observe the difference" means here, each with its test below:
+
+* each element holding a closure over the comprehension's variable (a
+  `lambda: w` binds to the last `w` in a list, to the current one in a
+  generator);
+* state the elements are computed from, written between production and
+  consumption or inside the consuming loop;
+* the stream itself used between production and consumption, inside the
+  consumer, or after a consumer that may stop early (a list used it up at once);
+* any other code between production and consumption that is not known to be
+  inert (literals, builtin constructors, `dict(self.named_parameters())`,
+  logging, vLLM's `AutoWeightsLoader(...)` and `WeightsMapper(...)`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from eagerlint.analysis import streams
-from eagerlint.analysis.cst_util import callee_name, last_part, names_in, root_name, target_names
+from eagerlint.analysis.cst_util import (
+    callee_name,
+    dotted_name,
+    last_part,
+    names_in,
+    root_name,
+    target_names,
+)
+from eagerlint.analysis.keeps import LOGGING_ROOTS, following_statements
 from eagerlint.analysis.resolve import param_for
-from eagerlint.analysis.walk import StackVisitor, ancestors_to, descendants
-from eagerlint.model import Applicability, FixPlan
+from eagerlint.analysis.uses import Use, uses_after
+from eagerlint.analysis.walk import ancestors_to, children, descendants, runs_with
+from eagerlint.model import Applicability, FixPlan, LoopFacts
+from eagerlint.outline import Block
 
 if TYPE_CHECKING:
+    from eagerlint.analysis.flow import Where
     from eagerlint.analysis.module import ModuleView
 
 
@@ -37,50 +61,287 @@ SAFE = Applicability.SAFE
 UNSAFE = Applicability.UNSAFE
 LOOPS = (cst.For, cst.While, cst.CompFor)
 SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
-
+DEFERRED = (cst.Lambda, cst.GeneratorExp, cst.FunctionDef)
 
 INTERLEAVES = (
     "the helper's work now interleaves with the consumer's, and its other parts are complete "
     "only once the consumer has exhausted the generator"
 )
 
+# Calls that cannot observe, or change, anything the rewritten code reads:
+# builtin constructors and pure builtins, the model's own parameter and buffer
+# views, and vLLM's loader and name-mapper constructors (they read the model,
+# never the stream).
+INERT_CALLS = frozenset(
+    {"set", "dict", "list", "tuple", "frozenset", "len", "isinstance", "str", "repr", "int", "float"}
+    | {"bool", "getattr", "hasattr", "type", "AutoWeightsLoader", "WeightsMapper"}
+)
+INERT_METHODS = frozenset(
+    {"named_parameters", "named_buffers", "named_modules", "parameters", "buffers", "state_dict"}
+)
 
-def judge(plan: FixPlan, stack: Sequence[cst.CSTNode], view: ModuleView) -> Verdict:
-    """How far `plan` may be trusted; `stack`: the ancestors of the finding's node."""
+
+def judge(plan: FixPlan, where: Where, view: ModuleView) -> Verdict:
+    """How far `plan` may be trusted, for a finding at `where`."""
     if plan.judged is None:
         return Verdict(UNSAFE, INTERLEAVES)
-    return decide(plan.judged, ancestors_to(stack, plan.judged), view)
+    stack = ancestors_to(where.stack, plan.judged)
+    if isinstance(plan.judged, cst.For) and plan.loop is not None:
+        return decide_loop(plan.judged, plan.loop, stack, view, where.cls)
+    assert isinstance(plan.judged, cst.BaseExpression)
+    return decide(plan.judged, stack, view, where.cls)
 
 
-def decide(value: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView) -> Verdict:
+# -- what the materialization reads ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Production:
+    """What producing the list reads: the stream (`sources`), and the names and
+    attribute paths each element is computed from (`reads`)."""
+
+    node: cst.BaseExpression
+    sources: frozenset[str]
+    reads: frozenset[str]
+    # A comprehension variable captured by a closure in each element.
+    captured: str | None
+
+    @classmethod
+    def of(cls, node: cst.BaseExpression) -> Production:
+        comp = _comprehension_of(node)
+        if comp is None:
+            operand = _operand(node)
+            return cls(node, stream_names(operand) if operand else frozenset(), frozenset(), None)
+        targets = set(_comp_targets(comp.for_in))
+        parts: list[cst.CSTNode] = [comp.key, comp.value] if isinstance(comp, cst.DictComp) else [comp.elt]
+        parts += _comp_parts(comp.for_in)
+        reads = {path for part in parts for path in _paths_read(part)} - targets
+        return cls(node, stream_names(comp.for_in.iter), frozenset(reads), _captured(parts, targets))
+
+    def without(self, name: str) -> Production:
+        """After `name = <this>`, `name` is the list: it no longer reaches the stream."""
+        return Production(self.node, self.sources - {name}, self.reads, self.captured)
+
+
+RECEIVERS = frozenset({"self", "cls"})
+
+
+def stream_names(node: cst.CSTNode) -> frozenset[str]:
+    """The variables an iterable expression draws its elements from: `weights` in
+    `self.mapper.apply(weights)` or `filter(lambda item: ..., weights)`, not the
+    functions called, their receivers, or a lambda's parameters."""
+    found: set[str] = set()
+    todo: list[cst.CSTNode] = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, cst.Name):
+            found.add(n.value)
+        elif isinstance(n, cst.Attribute):
+            todo.append(n.value)
+        elif isinstance(n, cst.Call):
+            if isinstance(n.func, cst.Attribute):
+                todo.extend(_receiver_args(n.func.value))
+            todo.extend(a.value for a in n.args)
+        elif isinstance(n, cst.Lambda):
+            continue  # its body runs per element, on the element
+        else:
+            todo.extend(children(n))
+    return frozenset(found - RECEIVERS)
+
+
+def _receiver_args(receiver: cst.BaseExpression) -> list[cst.CSTNode]:
+    """In `a.b(x).c(...)`, what the receiver chain passes along (`x`), not `a`."""
+    found: list[cst.CSTNode] = []
+    while isinstance(receiver, (cst.Attribute, cst.Call, cst.Subscript)):
+        if isinstance(receiver, cst.Call):
+            found.extend(a.value for a in receiver.args)
+            receiver = receiver.func
+        else:
+            receiver = receiver.value
+    return found
+
+
+Comprehension = cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp
+
+
+def _comprehension_of(node: cst.BaseExpression) -> Comprehension | None:
+    """`[e for x in s]`, or the generator expression in `list(e for x in s)`."""
+    if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+        return node
+    operand = _operand(node)
+    return operand if isinstance(operand, cst.GeneratorExp) else None
+
+
+def _operand(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    if isinstance(node, cst.Call) and node.args:
+        return node.args[0].value
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)) and node.elements:
+        return node.elements[0].value
+    return None
+
+
+def _comp_targets(comp: cst.CompFor) -> list[str]:
+    names = list(target_names(comp.target))
+    if comp.inner_for_in is not None:
+        names += _comp_targets(comp.inner_for_in)
+    return names
+
+
+def _comp_parts(comp: cst.CompFor) -> list[cst.CSTNode]:
+    """What runs per element besides the element itself: conditions, inner loops."""
+    parts: list[cst.CSTNode] = [i.test for i in comp.ifs]
+    if comp.inner_for_in is not None:
+        parts += [comp.inner_for_in.iter, *_comp_parts(comp.inner_for_in)]
+    return parts
+
+
+def _paths_read(node: cst.CSTNode) -> Iterator[str]:
+    """Variables and attribute paths read in `node`: `w`, `self.scale`, `self`."""
+    for n in descendants(node):
+        if isinstance(n, cst.Name):
+            yield n.value
+        elif isinstance(n, cst.Attribute):
+            path = dotted_name(n)
+            if path:
+                yield path
+
+
+def _captured(parts: list[cst.CSTNode], targets: set[str]) -> str | None:
+    """A loop variable that a closure (a lambda, a nested function, a generator
+    expression) captures, other than a generator a builtin reads at once (`any(...)`)."""
+    for part in parts:
+        nodes = list(descendants(part))
+        at_once = {
+            id(a.value)
+            for n in nodes
+            if isinstance(n, cst.Call) and _reads_at_once(n)
+            for a in n.args
+            if isinstance(a.value, cst.GeneratorExp)
+        }
+        for n in nodes:
+            if isinstance(n, DEFERRED) and id(n) not in at_once:
+                hit = sorted(names_in(n) & targets)
+                if hit:
+                    return hit[0]
+    return None
+
+
+READ_AT_ONCE = frozenset(
+    {"any", "all", "sum", "min", "max", "sorted", "list", "tuple", "set", "frozenset", "dict", "join"}
+)
+
+
+def _reads_at_once(call: cst.Call) -> bool:
+    if isinstance(call.func, cst.Name):
+        return call.func.value in READ_AT_ONCE
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value == "join"
+
+
+def _written(node: cst.CSTNode) -> set[str]:
+    """Variables and attribute paths assigned, augmented or deleted inside `node`."""
+    found: set[str] = set()
+    for n in descendants(node):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+            targets = [n.target]
+        elif isinstance(n, cst.Del):
+            targets = [n.target]
+        for target in targets:
+            found.update(target_names(target))
+            path = dotted_name(target)
+            root = root_name(target)
+            if path:
+                found.add(path)
+            elif root:
+                found.add(root)  # `self.cache[k] = v` may change anything under `self`
+    return found
+
+
+def _clash(written: set[str], reads: frozenset[str]) -> str | None:
+    """A written name or path that an element read depends on (`self` covers `self.x`)."""
+    for w in sorted(written):
+        for r in reads:
+            if r == w or r.startswith(w + ".") or w.startswith(r + "."):
+                return w
+    return None
+
+
+def _inert(node: cst.CSTNode) -> bool:
+    """Whether running `node` can neither observe nor change what the rewrite moves."""
+    for n in descendants(node):
+        if isinstance(n, (cst.Yield, cst.Await, cst.NamedExpr)):
+            return False
+        if isinstance(n, cst.Call) and not _inert_call(n):
+            return False
+    return True
+
+
+def _inert_call(call: cst.Call) -> bool:
+    if root_name(call.func) in LOGGING_ROOTS:
+        return True
+    name = last_part(callee_name(call))
+    if isinstance(call.func, cst.Name):
+        return name in INERT_CALLS
+    return name in INERT_METHODS or (name in INERT_CALLS and dotted_name(call.func) is not None)
+
+
+def _first_effect(node: cst.CSTNode, view: ModuleView) -> str | None:
+    for n in descendants(node):
+        if isinstance(n, cst.Call) and not _inert_call(n):
+            return f"`{view.code(n.func)}()` runs"
+        if isinstance(n, (cst.Yield, cst.Await, cst.NamedExpr)):
+            return "code with effects runs"
+    return None
+
+
+def _mentions(node: cst.CSTNode, names: frozenset[str]) -> str | None:
+    hit = sorted(names_in(node) & names)
+    return hit[0] if hit else None
+
+
+# -- deciding ------------------------------------------------------------------------
+
+
+def decide(
+    value: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView, cls: Block | None = None
+) -> Verdict:
     """`stack`: ancestors of `value`, outermost first, ending with `value`."""
+    production = Production.of(value)
+    if production.captured is not None:
+        return Verdict(
+            None, f"each element holds a closure over `{production.captured}`, which a generator would rebind"
+        )
     parent = stack[-2]
     if isinstance(parent, cst.Assign) and parent.value is value:
         if len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
-            return _binding(parent.targets[0].target.value, value, stack, view)
+            return _binding(parent.targets[0].target.value, production, stack, view, cls)
         if any(isinstance(t.target, cst.Attribute) for t in parent.targets):
             return Verdict(None, "the list is stored on an attribute")
         return Verdict(None, "the list is unpacked or stored")
     if isinstance(parent, cst.AnnAssign) and parent.value is value:
         if isinstance(parent.target, cst.Name):
-            return _binding(parent.target.value, value, stack, view)
+            return _binding(parent.target.value, production, stack, view, cls)
         return Verdict(None, "the list is stored on an attribute")
-    return _consumer(value, stack, view, value)
+    return _consumer(value, stack, view, production, cls)
 
 
 def _consumer(
-    use: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView, produced: cst.BaseExpression
+    use: cst.BaseExpression,
+    stack: Sequence[cst.CSTNode],
+    view: ModuleView,
+    production: Production,
+    cls: Block | None,
 ) -> Verdict:
     """How the expression `use` (whose ancestors are `stack`) is consumed."""
     parent = stack[-2]
     if isinstance(parent, cst.For) and parent.iter is use:
-        return _for_consumer(parent, produced)
+        return _for_consumer(parent, production, stack)
     if isinstance(parent, cst.CompFor) and parent.iter is use:
         return Verdict(SAFE, "consumed once by a comprehension")
     if isinstance(parent, cst.From) and isinstance(stack[-3], cst.Yield):
         return Verdict(SAFE, "consumed once by `yield from`")
     if isinstance(parent, cst.Arg) and isinstance(stack[-3], cst.Call):
-        return _call_consumer(stack[-3], parent, view)
+        return _call_consumer(stack[-3], parent, view, production, cls)
     if isinstance(parent, cst.Subscript):
         return Verdict(None, "the list is indexed")
     if isinstance(parent, cst.Attribute):
@@ -94,148 +355,160 @@ def _consumer(
     return Verdict(None, "the list is used as a value")
 
 
-def _call_consumer(call: cst.Call, arg: cst.Arg, view: ModuleView) -> Verdict:
+def _call_consumer(
+    call: cst.Call, arg: cst.Arg, view: ModuleView, production: Production, cls: Block | None
+) -> Verdict:
     name = callee_name(call) or "a call"
     short = last_part(name)
     if short == "len" and isinstance(call.func, cst.Name):
         return Verdict(None, "`len()` is taken")
     if short in ("sorted", "reversed") and isinstance(call.func, cst.Name):
         return Verdict(None, f"the list is passed to `{short}()`")
-    lazy = streams.is_lazy_consumer(call, view.options) or _iterable_param(call, arg, view)
+    others = [a.value for a in call.args if a is not arg]
+    source = next((s for o in others if (s := _mentions(o, production.sources))), None)
+    if source is not None:
+        return Verdict(None, f"another argument of `{name}()` reads `{source}` itself")
+    lazy = streams.is_lazy_consumer(call, view.options) or _single_pass_param(call, arg, view, cls)
     if not lazy:
         return Verdict(UNSAFE, f"passed to `{name}()`, which may need a list")
-    if arg.star or (arg.keyword is not None and not lazy):
+    if arg.star:
         return Verdict(UNSAFE, f"passed to `{name}()` in an unusual way")
-    others = [a.value for a in call.args if a is not arg]
-    if any(_has_effects(o) for o in others):
+    if not all(_inert(o) for o in others):
         return Verdict(UNSAFE, f"other arguments of `{name}()` run code")
     return Verdict(SAFE, f"consumed once by `{name}()`")
 
 
-def _iterable_param(call: cst.Call, arg: cst.Arg, view: ModuleView) -> bool:
-    resolved = view.resolve_call(call, None)
+def _single_pass_param(call: cst.Call, arg: cst.Arg, view: ModuleView, cls: Block | None) -> bool:
+    """A function of the tree whose parameter promises one lazy pass (`Iterable[...]`),
+    or whose summary says it reads that parameter once, in order, to the end."""
+    resolved = view.resolve_call(call, cls)
     if resolved is None:
         return False
     func, owner, _ = resolved
     param = param_for(func, owner is not None, call, arg)
-    return (
-        param is not None
-        and param.annotation is not None
-        and streams.is_iterable_annotation(param.annotation.annotation)
+    if param is None:
+        return False
+    if param.annotation is not None and streams.is_iterable_annotation(param.annotation.annotation):
+        return True
+    summary = view.helper_summary(call, cls, arg)
+    return summary is not None and summary.single_pass
+
+
+def _for_consumer(loop: cst.For, production: Production, stack: Sequence[cst.CSTNode]) -> Verdict:
+    source = _mentions(loop.body, production.sources) or (
+        _mentions(loop.orelse, production.sources) if loop.orelse else None
     )
-
-
-def _for_consumer(loop: cst.For, produced: cst.BaseExpression) -> Verdict:
-    if isinstance(produced, cst.ListComp):
-        read = names_in(produced.elt) - set(_comp_targets(produced.for_in))
-        written = _written_names(loop.body)
-        clash = sorted(read & written)
-        if clash:
-            return Verdict(UNSAFE, f"the loop body changes `{clash[0]}`, which each element reads")
+    if source is not None:
+        return Verdict(None, f"the loop reads `{source}` itself, which the list has already used up")
+    clash = _clash(_written(loop.body), production.reads)
+    if clash is not None:
+        return Verdict(UNSAFE, f"the loop body changes `{clash}`, which each element reads")
+    if _may_stop(loop):
+        later = _used_after(loop, stack, production.sources)
+        if later is not None:
+            return Verdict(None, f"the loop may stop early, and `{later}` is used after it")
     return Verdict(SAFE, "consumed once by a `for` loop")
 
 
-def _comp_targets(comp: cst.CompFor) -> list[str]:
-    names = list(target_names(comp.target))
-    if comp.inner_for_in is not None:
-        names += _comp_targets(comp.inner_for_in)
-    return names
+def _may_stop(loop: cst.For) -> bool:
+    """A `break`, `return` or `raise` of the loop's own body (not of inner loops)."""
+    todo: list[cst.CSTNode] = list(children(loop.body))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (cst.Break, cst.Return, cst.Raise)):
+            return True
+        if not isinstance(node, (*LOOPS, *SCOPES)):
+            todo.extend(children(node))
+    return False
 
 
-def _written_names(node: cst.CSTNode) -> set[str]:
-    """Variables rebound, or whose attributes or items are stored to, inside `node`."""
-    names: set[str] = set()
-    for n in descendants(node):
-        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
-            root = root_name(n.target)
-            if root:
-                names.add(root)
-    return names
-
-
-def _has_effects(node: cst.CSTNode) -> bool:
-    return any(isinstance(n, (cst.Call, cst.Yield, cst.Await, cst.NamedExpr)) for n in descendants(node))
+def _used_after(node: cst.CSTNode, stack: Sequence[cst.CSTNode], names: frozenset[str]) -> str | None:
+    """A name of `names` read by a statement that runs after `node` in its function."""
+    for stmt in following_statements(ancestors_to(stack, node)):
+        hit = _mentions(stmt, names)
+        if hit is not None:
+            return hit
+    return None
 
 
 # -- `name = <materialization>` followed to its single use ------------------------
 
 
-@dataclass(frozen=True)
-class _Use:
-    node: cst.Name
-    stack: tuple[cst.CSTNode, ...]
-
-
-class _UseFinder(StackVisitor):
-    """Loads of `name` after the statement `after`, up to the next rebinding."""
-
-    def __init__(self, name: str, after: cst.CSTNode, prefix: Sequence[cst.CSTNode]) -> None:
-        self.name = name
-        self.after = after
-        self.started = False
-        self.stack: list[cst.CSTNode] = list(prefix)
-        self.uses: list[_Use] = []
-        self.rebound = False
-
-    def on_leave(self, node: cst.CSTNode) -> None:
-        super().on_leave(node)
-        if node is self.after:
-            self.started = True
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value != self.name or self.rebound or not self.started:
-            return
-        parent = self.stack[-2]
-        if isinstance(parent, (cst.AssignTarget, cst.AnnAssign)) or (
-            isinstance(parent, (cst.For, cst.CompFor)) and parent.target is node
-        ):
-            self.rebound = True
-            return
-        self.uses.append(_Use(node, tuple(self.stack)))
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        # `x.name` does not read a variable called `name`.
-        self.walk(node.value)
-        return False
-
-
-def _binding(name: str, value: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView) -> Verdict:
+def _binding(
+    name: str, production: Production, stack: Sequence[cst.CSTNode], view: ModuleView, cls: Block | None
+) -> Verdict:
     statement = next(n for n in reversed(stack) if isinstance(n, cst.SimpleStatementLine))
-    function = next(n for n in reversed(stack) if isinstance(n, cst.FunctionDef))
-    finder = _UseFinder(name, statement, stack[: list(stack).index(function) + 1])
-    finder.walk(function.body)
-    uses = finder.uses
+    production = production.without(name)
+    uses = uses_after(name, statement, stack)
     if not uses:
         return Verdict(None, "the list is not used in this function")
     if len(uses) > 1:
-        rows = ", ".join(str(view.position(u.node).row) for u in uses)
-        return Verdict(None, f"the list is used {len(uses)} times (lines {rows})")
-    use = uses[0]
+        return Verdict(None, f"the list is used {len(uses)} times")
+    return _follow(
+        uses[0], statement, stack, production, view, cls, _Words("the list", "the list", "each element")
+    )
+
+
+@dataclass(frozen=True)
+class _Words:
+    """How reasons name what was produced, for a list or a loop turned lazy."""
+
+    value: str  # "the list", "`kept`"
+    producer: str  # "the list", "the loop"
+    reader: str  # "each element", "the loop"
+
+
+def _follow(
+    use: Use,
+    statement: cst.CSTNode,
+    stack: Sequence[cst.CSTNode],
+    production: Production,
+    view: ModuleView,
+    cls: Block | None,
+    words: _Words,
+    *,
+    before_consumer: Callable[[], Verdict | None] = lambda: None,
+) -> Verdict:
+    """The verdict for a produced value whose one use is `use`, produced by `statement`."""
     block_index = _sibling_path(stack, statement, use)
     if block_index is None:
-        return Verdict(None, "the list is used in another block")
-    if any(isinstance(n, SCOPES) for n in use.stack[len(block_index) :]):
-        return Verdict(None, "the list is captured by a nested scope")
-    if any(isinstance(n, LOOPS) and not _is_for_iter(n, use) for n in use.stack[len(block_index) :]):
-        return Verdict(None, "the list is used inside a loop")
-    verdict = _consumer(use.node, use.stack, view, value)
+        return Verdict(None, f"{words.value} is used in another block")
+    inner = use.stack[len(block_index) :]
+    if any(isinstance(n, SCOPES) for n in inner):
+        return Verdict(None, f"{words.value} is captured by a nested scope")
+    if any(isinstance(n, LOOPS) and not _is_for_iter(n, use) for n in inner):
+        return Verdict(None, f"{words.value} is used inside a loop")
+    between = _between(block_index, statement, use)
+    for stmt in between:
+        source = _mentions(stmt, production.sources)
+        if source is not None:
+            return Verdict(None, f"`{source}` is used between {words.producer} and its consumer")
+        clash = _clash(_written(stmt), production.reads)
+        if clash is not None:
+            reason = (
+                f"`{clash}` changes between {words.producer} and its consumer, and {words.reader} reads it"
+            )
+            return Verdict(None, reason)
+    early = before_consumer()
+    if early is not None:
+        return early
+    verdict = _consumer(use.node, use.stack, view, production, cls)
     if verdict.applicability is not SAFE:
         return verdict
-    between = _between(block_index, statement, use)
-    if between is not None:
-        row = view.position(between).row
-        return Verdict(UNSAFE, f"code at line {row} runs between the list and its consumer")
+    effect = next((e for stmt in between if (e := _first_effect(stmt, view))), None)
+    if effect is not None:
+        return Verdict(UNSAFE, f"{effect} between {words.producer} and its consumer")
     if _conditional(block_index, use):
         return Verdict(UNSAFE, "the consumer runs only on some paths")
     return verdict
 
 
-def _is_for_iter(node: cst.CSTNode, use: _Use) -> bool:
+def _is_for_iter(node: cst.CSTNode, use: Use) -> bool:
     return isinstance(node, cst.For) and node.iter is use.node
 
 
 def _sibling_path(
-    stack: Sequence[cst.CSTNode], statement: cst.CSTNode, use: _Use
+    stack: Sequence[cst.CSTNode], statement: cst.CSTNode, use: Use
 ) -> tuple[cst.CSTNode, ...] | None:
     """The shared ancestor chain when the use sits in or below a later sibling statement."""
     depth = list(stack).index(statement)
@@ -250,19 +523,124 @@ def _block_of(prefix: tuple[cst.CSTNode, ...]) -> Sequence[cst.CSTNode]:
     return body if isinstance(body, Sequence) else ()
 
 
-def _between(prefix: tuple[cst.CSTNode, ...], statement: cst.CSTNode, use: _Use) -> cst.CSTNode | None:
-    """The first statement with effects strictly between the binding and the use."""
+def _between(prefix: tuple[cst.CSTNode, ...], statement: cst.CSTNode, use: Use) -> Sequence[cst.CSTNode]:
+    """The statements strictly between the binding and the statement holding the use."""
     block = _block_of(prefix)
     consumer_stmt = use.stack[len(prefix)]
     if statement not in block or consumer_stmt not in block:
-        return None
-    start, stop = block.index(statement), block.index(consumer_stmt)
-    for stmt in block[start + 1 : stop]:
-        if _has_effects(stmt):
-            return stmt
+        return ()
+    return block[block.index(statement) + 1 : block.index(consumer_stmt)]
+
+
+def _conditional(prefix: tuple[cst.CSTNode, ...], use: Use) -> bool:
+    inner = use.stack[len(prefix) :]
+    return any(isinstance(n, (cst.If, cst.Try, cst.Match, cst.IfExp, cst.BooleanOperation)) for n in inner)
+
+
+# -- a loop that fills a list, turned into a generator --------------------------------
+
+# Builtins a loop body may call per element without an effect anyone could see.
+PURE_BUILTINS = INERT_CALLS | frozenset(
+    {
+        "any",
+        "all",
+        "max",
+        "min",
+        "sum",
+        "enumerate",
+        "zip",
+        "range",
+        "sorted",
+        "map",
+        "filter",
+        "abs",
+        "round",
+    }
+)
+
+
+def decide_loop(
+    loop: cst.For, facts: LoopFacts, stack: Sequence[cst.CSTNode], view: ModuleView, cls: Block | None
+) -> Verdict:
+    """How far turning `loop` into a generator of `facts.container` may be trusted."""
+    bound = _loop_bound(loop)
+    reads = frozenset(p for p in _paths_read(loop) if p.split(".")[0] not in bound)
+    captured = _captured([loop.body], bound)
+    if captured is not None:
+        return Verdict(None, f"the loop makes a closure over `{captured}`, which a generator would rebind")
+    production = Production(loop.iter, stream_names(facts.stream), reads, None)
+    uses = uses_after(facts.container, loop, stack)
+    if len(uses) != 1:
+        return Verdict(None, f"`{facts.container}` is used {len(uses)} times after the loop")
+
+    def hook_first() -> Verdict | None:
+        hook = _first_hook(loop, facts)
+        if hook is None:
+            return None
+        return Verdict(
+            None, f"the loop calls `{view.code(hook.func)}()` for its effect (an in-place load or a hook)"
+        )
+
+    words = _Words(f"`{facts.container}`", "the loop", "the loop")
+    verdict = _follow(uses[0], loop, stack, production, view, cls, words, before_consumer=hook_first)
+    if verdict.applicability is not SAFE:
+        return verdict
+    call = _first_impure_call(loop, bound, facts)
+    if call is not None:
+        return Verdict(
+            UNSAFE, f"the loop calls `{view.code(call.func)}()`, which would run while the consumer iterates"
+        )
+    if any(isinstance(n, cst.Raise) for n in descendants(loop.body)):
+        return Verdict(UNSAFE, "an error the loop raises would surface after some weights are loaded")
+    if facts.sides:
+        kept = ", ".join(f"`{s}`" for s in facts.sides)
+        return Verdict(UNSAFE, f"{kept} is complete only once the consumer has exhausted the generator")
+    return verdict
+
+
+def _loop_bound(loop: cst.For) -> set[str]:
+    bound = set(target_names(loop.target))
+    for node in descendants(loop.body):
+        if isinstance(
+            node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)
+        ):
+            bound.update(target_names(node.target))
+    return bound
+
+
+def _first_hook(loop: cst.For, facts: LoopFacts) -> cst.Call | None:
+    """A call the loop makes as a statement, for its effect, other than filling the
+    containers and logging: an in-place load (`param.copy_(w)`) or a hook."""
+    containers = {facts.container, *facts.sides}
+    for node in runs_with(loop.body):
+        if not (isinstance(node, cst.Expr) and isinstance(node.value, cst.Call)):
+            continue
+        call = node.value
+        root = root_name(call.func)
+        if root in containers or root in LOGGING_ROOTS:
+            continue
+        return call
     return None
 
 
-def _conditional(prefix: tuple[cst.CSTNode, ...], use: _Use) -> bool:
-    inner = use.stack[len(prefix) :]
-    return any(isinstance(n, (cst.If, cst.Try, cst.Match, cst.IfExp, cst.BooleanOperation)) for n in inner)
+def _first_impure_call(loop: cst.For, bound: set[str], facts: LoopFacts) -> cst.Call | None:
+    """A call in the loop whose effects could be seen: not a builtin, not a method of
+    a value the loop computed (`name.startswith`, `w.reshape`), not the appends."""
+    containers = {facts.container, *facts.sides}
+    for node in descendants(loop):
+        if not isinstance(node, cst.Call) or node is loop.iter:
+            continue
+        func = node.func
+        if isinstance(func, cst.Name):
+            if func.value in PURE_BUILTINS or func.value in bound:
+                continue
+            return node
+        root = root_name(func)
+        if root in bound or root in containers or root in LOGGING_ROOTS:
+            continue
+        if isinstance(func, cst.Attribute) and isinstance(
+            func.value, (cst.SimpleString, cst.ConcatenatedString)
+        ):
+            continue  # `"{}.{}".format(...)`
+        return node
+    return None

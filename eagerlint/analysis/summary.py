@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from eagerlint.analysis import consume, materialize
-from eagerlint.analysis.flow import FunctionWalker, HelperSummary, ValueKind, WeightValue
+from eagerlint.analysis.flow import Event, EventKind, FunctionWalker, HelperSummary, ValueKind, WeightValue
+from eagerlint.analysis.walk import descendants
 from eagerlint.outline import Block
 
 if TYPE_CHECKING:
@@ -44,4 +45,28 @@ def summarize(
         walker.preserves,
         walker.returns_tee,
         None if consumed is None else view.step(consumed.node, f"read to the end by {name}()"),
+        consumed is not None and _single_pass(func, param, consumed),
+    )
+
+
+# Consumptions that read in order to the end and need nothing but an iterable.
+ITERATING = frozenset({EventKind.FOR_LOOP, EventKind.COMPREHENSION, EventKind.COLLECTION_CALL})
+# Builtins that read an iterable to the end.
+TO_THE_END = frozenset({"sum", "max", "min", "list", "tuple", "set", "frozenset", "dict", "sorted"})
+
+
+def _single_pass(func: cst.FunctionDef, param: cst.Param, consumed: Event) -> bool:
+    """The parameter is read once in the body, and that read iterates it to the end."""
+    name = param.name.value
+    reads = [n for n in descendants(func.body) if isinstance(n, cst.Name) and n.value == name]
+    if len(reads) != 1 or consumed.operand is not reads[0]:
+        return False
+    if consumed.kind in ITERATING:
+        return True
+    call = consumed.node
+    return (
+        consumed.kind is EventKind.CALL_ARG
+        and isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Name)
+        and call.func.value in TO_THE_END
     )

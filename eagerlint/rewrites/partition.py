@@ -50,10 +50,11 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from eagerlint.analysis import streams
-from eagerlint.analysis.cst_util import callee_name, last_part, names_in
-from eagerlint.analysis.walk import descendants
+from eagerlint.analysis.cst_util import callee_name, last_part, names_in, target_names
+from eagerlint.analysis.walk import descendants, every_node
 from eagerlint.model import Edit, FixPlan, Position
 from eagerlint.outline import split_lines
+from eagerlint.rewrites import layout
 
 if TYPE_CHECKING:
     from eagerlint.analysis.module import ModuleView
@@ -226,19 +227,61 @@ def _caller_edits(
     parts: _HelperParts,
     view: ModuleView,
 ) -> list[Edit]:
+    """The side containers created before the call, and the call written again
+    with them as extra arguments and only the main output as its target."""
     start, _ = view.span(statement)
     indent = " " * (start.column - 1)
-    inits = "".join(f"{outputs[i]} = {parts.inits[parts.returned[i]]}\n{indent}" for i in sides)
+    newline = "\r\n" if view.text.count("\r\n") > view.text.count("\n") // 2 else "\n"
+    inits = "".join(
+        f"{outputs[i]}{_annotated(parts.types.get(parts.returned[i]))} = {parts.inits[parts.returned[i]]}"
+        f"{newline}{indent}"
+        for i in sides
+    )
+    extra = [outputs[i] for i in sides]
+    if any(isinstance(n, cst.Comment) for n in every_node(assign)):
+        # Comments inside the statement would be lost if it were written again.
+        return [Edit(start, start, inits), *_append_arguments(call, assign, outputs[main], extra, view)]
+    args = [_argument(a) for a in call.args] + extra
+    magic = bool(call.args) and isinstance(call.args[-1].comma, cst.Comma)
+    head = f"{outputs[main]} = {view.code(call.func)}"
+    unit = _unit(view, statement)
+    text = layout.bracketed(
+        indent, unit, head, args, "", view.options.line_length, magic=magic, newline=newline
+    )
+    a_start, a_end = view.span(assign)
+    return [Edit(start, start, inits), Edit(a_start, a_end, text[len(indent) :])]
+
+
+def _append_arguments(
+    call: cst.Call, assign: cst.Assign, target: str, extra: list[str], view: ModuleView
+) -> list[Edit]:
     target_start, target_end = view.span(assign.targets[0].target)
-    extra = ", ".join(outputs[i] for i in sides)
+    joined = ", ".join(extra)
     if call.args:
         _, args_end = view.span(call.args[-1].value)
-        append = Edit(args_end, args_end, f", {extra}")
+        append = Edit(args_end, args_end, f", {joined}")
     else:
         _, func_end = view.span(call.func)
         after_paren = Position(func_end.row, func_end.column + 1)
-        append = Edit(after_paren, after_paren, extra)
-    return [Edit(start, start, inits), Edit(target_start, target_end, outputs[main]), append]
+        append = Edit(after_paren, after_paren, joined)
+    return [Edit(target_start, target_end, target), append]
+
+
+def _argument(arg: cst.Arg) -> str:
+    value = _code(arg.value)
+    if arg.keyword is not None:
+        return f"{arg.keyword.value}={value}"
+    return f"{arg.star}{value}"
+
+
+def _annotated(type_text: str | None) -> str:
+    return f": {type_text}" if type_text else ""
+
+
+def _unit(view: ModuleView, statement: cst.CSTNode) -> str:
+    """The module's indentation step, judged from the statement's function body."""
+    match = re.search(r"^( +|\t)\S", view.text, re.M)
+    return match.group(1) if match else "    "
 
 
 def _move_edits(
@@ -267,6 +310,8 @@ class _HelperParts:
     loop: cst.For
     appends: dict[str, tuple[cst.Call, ...]]  # returned name -> its append/extend calls
     ret: cst.SimpleStatementLine
+    # returned name -> its type, as the helper says or as its appends show
+    types: dict[str, str]
 
 
 def _helper_parts(helper: cst.FunctionDef, arity: int) -> _HelperParts:
@@ -309,14 +354,73 @@ def _helper_parts(helper: cst.FunctionDef, arity: int) -> _HelperParts:
             owner = node.func.value.value
             if owner in appends:
                 appends[owner].append(node)
-    return _HelperParts(
-        tuple(returned),
-        inits,
-        tuple(init_lines),
-        loop,
-        {k: tuple(v) for k, v in appends.items() if v},
-        ret_stmt,
-    )
+    filled = {k: tuple(v) for k, v in appends.items() if v}
+    types = _types(helper, returned, init_lines, inits, loop, filled)
+    return _HelperParts(tuple(returned), inits, tuple(init_lines), loop, filled, ret_stmt, types)
+
+
+def _types(
+    helper: cst.FunctionDef,
+    returned: list[str],
+    init_lines: list[cst.SimpleStatementLine],
+    inits: dict[str, str],
+    loop: cst.For,
+    appends: dict[str, tuple[cst.Call, ...]],
+) -> dict[str, str]:
+    """Each returned container's type: the helper's return annotation when it has
+    one part per container, else the container's own annotation, else what the
+    loop puts in it (the stream's elements, or their names), else its kind."""
+    declared = _side_types(helper, len(returned))
+    if declared is not None:
+        return dict(zip(returned, declared, strict=True))
+    own: dict[str, str] = {}
+    for stmt in init_lines:
+        small = stmt.body[0]
+        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            own[small.target.value] = _code(small.annotation.annotation)
+    element = _stream_element(helper, loop)
+    target = list(target_names(loop.target))
+    out: dict[str, str] = {}
+    for name in returned:
+        kind = {"[]": "list", "list()": "list", "set()": "set", "{}": "dict", "dict()": "dict"}[inits[name]]
+        if name in own:
+            out[name] = own[name]
+            continue
+        shown = {_shown(call, target) for call in appends.get(name, ())}
+        if kind == "list" and element is not None and shown == {"element"}:
+            out[name] = f"list[{element}]"
+        elif kind == "set" and shown == {"name"} and element is not None and element.startswith("tuple[str"):
+            out[name] = "set[str]"
+        else:
+            out[name] = kind
+    return out
+
+
+_CONTAINER_OF = r"\s*(?:[\w.]*\.)?(?:Iterable|Iterator|list|List|Sequence)\[(.*)\]\s*"
+
+
+def _stream_element(helper: cst.FunctionDef, loop: cst.For) -> str | None:
+    """`T` of the `Iterable[T]`/`list[T]` annotation of the parameter the loop reads."""
+    for param in streams.all_params(helper):
+        if isinstance(loop.iter, cst.Name) and param.name.value == loop.iter.value and param.annotation:
+            text = _code(param.annotation.annotation)
+            inner = re.fullmatch(
+                r"\s*(?:[\w.]*\.)?(?:Iterable|Iterator|list|List|Sequence)\[(.*)\]\s*", text, re.S
+            )
+            return inner.group(1) if inner else None
+    return None
+
+
+def _shown(call: cst.Call, target: list[str]) -> str:
+    """What an append hands the container: "element" (the loop's `(name, tensor)`
+    in its shape), "name" (the first of them), or "other"."""
+    arg = call.args[0].value if len(call.args) == 1 else None
+    if isinstance(arg, cst.Tuple) and len(arg.elements) == len(target) >= 2:
+        if all(isinstance(e.value, cst.Name) for e in arg.elements):
+            return "element"
+    if isinstance(arg, cst.Name) and target and arg.value == target[0]:
+        return "name"
+    return "other"
 
 
 def _empty_inits(stmt: cst.CSTNode) -> dict[str, str]:
@@ -369,57 +473,135 @@ def _helper_edits(
     uses = sum(1 for n in descendants(parts.loop) if isinstance(n, cst.Name) and n.value == main_name)
     if uses != len(parts.appends[main_name]):
         raise Unavailable(f"`{main_name}` is read inside the loop")
-    # New parameters for the side containers, after the last one.
-    p = helper.params
-    if p.star_arg not in (cst.MaybeSentinel.DEFAULT, None) or p.kwonly_params or p.star_kwarg is not None:
-        raise Unavailable("the helper takes *args, keyword-only or **kwargs parameters")
-    params = [*p.posonly_params, *p.params]
-    if not params:
-        raise Unavailable("the helper has no parameters")
-    last = params[-1]
-    ends = [view.span(last.name)[1]]
-    if last.annotation is not None:
-        ends.append(view.span(last.annotation.annotation)[1])
-    if last.default is not None:
-        ends.append(view.span(last.default)[1])
-    types = _side_types(helper, len(parts.returned))
-    added = ", ".join(parts.returned[i] + (f": {types[i]}" if types else "") for i in sides)
-    edits.append(Edit(max(ends), max(ends), f", {added}"))
-    # The return annotation now describes a generator.
-    if helper.returns is not None:
-        edits.append(_return_annotation(helper, parts, main, view, module_text))
-    # The stream parameter now receives a generator, not a list.
-    edits.extend(_stream_param_annotation(helper, parts, view, module_text))
+    edits.append(_header(helper, parts, main, sides, view, module_text))
     # The containers are now the caller's; the return goes, with the blank
-    # lines that separated it from the loop.
+    # lines that separated it from the loop, and the initialisers with the
+    # blank line that separated them from the docstring's loop.
     lines = split_lines(module_text)
     for line in (*parts.init_lines, parts.ret):
         start, end = view.span(line)
-        first = start.row
+        first, last = start.row, end.row
         if line is parts.ret:
             while first > 1 and not lines[first - 2].strip():
                 first -= 1
-        edits.append(Edit(Position(first, 1), Position(end.row + 1, 1), ""))
+        elif line is parts.init_lines[-1] and _opens_body(helper, parts, view) and not lines[last].strip():
+            last += 1
+        edits.append(Edit(Position(first, 1), Position(last + 1, 1), ""))
     return edits
 
 
-def _stream_param_annotation(
-    helper: cst.FunctionDef, parts: _HelperParts, view: ModuleView, module_text: str
-) -> list[Edit]:
+def _opens_body(helper: cst.FunctionDef, parts: _HelperParts, view: ModuleView) -> bool:
+    """Whether the initialisers are the first statements after the docstring (or the
+    `def`): removing them must not leave a blank line there."""
+    body = list(helper.body.body)
+    first_init = body.index(parts.init_lines[0])
+    before = body[:first_init]
+    rows = [view.span(s)[0].row for s in parts.init_lines]
+    contiguous = rows == list(range(rows[0], rows[0] + len(rows)))
+    docstring_only = len(before) == 0 or (
+        len(before) == 1
+        and isinstance(before[0], cst.SimpleStatementLine)
+        and isinstance(before[0].body[0], cst.Expr)
+        and isinstance(before[0].body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+    return contiguous and docstring_only
+
+
+def _header(
+    helper: cst.FunctionDef,
+    parts: _HelperParts,
+    main: int,
+    sides: list[int],
+    view: ModuleView,
+    module_text: str,
+) -> Edit:
+    """The `def` line(s) written again: the side containers as new, annotated
+    parameters, the stream parameter and the return annotated for a generator."""
+    p = helper.params
+    if p.star_arg not in (cst.MaybeSentinel.DEFAULT, None) or p.kwonly_params or p.star_kwarg is not None:
+        raise Unavailable("the helper takes *args, keyword-only or **kwargs parameters")
+    if p.posonly_params:
+        raise Unavailable("the helper takes positional-only parameters")
+    params = list(p.params)
+    if not params:
+        raise Unavailable("the helper has no parameters")
+    items = [_param(param, _stream_annotation(param, parts, module_text)) for param in params]
+    items += [f"{parts.returned[i]}{_annotated(parts.types.get(parts.returned[i]))}" for i in sides]
+    returns = _return_text(helper, parts, main, module_text)
+    lines = split_lines(module_text)
+    name_pos = view.span(helper.name)[0]
+    line = lines[name_pos.row - 1]
+    keyword = line.rfind("async def", 0, name_pos.column - 1)
+    keyword = keyword if keyword >= 0 else line.rfind("def", 0, name_pos.column - 1)
+    start = Position(name_pos.row, keyword + 1)
+    end = _after_colon(helper, view, lines)
+    header = _text_between(lines, start, end)
+    if "#" in header:
+        raise Unavailable("the helper's signature holds a comment")
+    indent = line[:keyword]
+    head = line[keyword : name_pos.column - 1] + helper.name.value
+    magic = isinstance(params[-1].comma, cst.Comma) and not sides
+    tail = f" -> {returns}:" if returns else ":"
+    newline = "\r\n" if line.endswith("\r\n") else "\n"
+    text = layout.bracketed(
+        indent, _unit(view, helper), head, items, tail, view.options.line_length, magic=magic, newline=newline
+    )
+    return Edit(start, end, text[len(indent) :])
+
+
+def _param(param: cst.Param, annotation: str | None) -> str:
+    name = param.name.value
+    if annotation:
+        default = f" = {_code(param.default)}" if param.default is not None else ""
+        return f"{name}: {annotation}{default}"
+    return f"{name}={_code(param.default)}" if param.default is not None else name
+
+
+def _stream_annotation(param: cst.Param, parts: _HelperParts, module_text: str) -> str | None:
+    """A parameter's annotation, changed for the stream parameter: it now receives a
+    generator, not a list (`Iterable[T]`, or no annotation when `Iterable` is not imported)."""
+    if param.annotation is None:
+        return None
+    text = _code(param.annotation.annotation)
     loop_iter = parts.loop.iter
-    for param in streams.all_params(helper):
-        if not (isinstance(loop_iter, cst.Name) and param.name.value == loop_iter.value and param.annotation):
-            continue
-        text = _code(param.annotation.annotation)
-        inner = re.fullmatch(r"\s*(?:list|List|Sequence|tuple|Tuple)\[(.*)\]\s*", text, re.S)
-        if inner is None:
-            return []
-        start, end = view.span(param.annotation.annotation)
-        if _imports_iterable(module_text):
-            return [Edit(start, end, f"Iterable[{inner.group(1)}]")]
-        _, name_end = view.span(param.name)
-        return [Edit(name_end, end, "")]
-    return []
+    if not (isinstance(loop_iter, cst.Name) and param.name.value == loop_iter.value):
+        return text
+    inner = re.fullmatch(r"\s*(?:list|List|Sequence|tuple|Tuple)\[(.*)\]\s*", text, re.S)
+    if inner is None:
+        return text
+    return f"Iterable[{inner.group(1)}]" if _imports_iterable(module_text) else None
+
+
+def _return_text(helper: cst.FunctionDef, parts: _HelperParts, main: int, module_text: str) -> str | None:
+    if helper.returns is None:
+        return None
+    element = _element_type(helper, parts, main)
+    if element is not None and _imports_iterable(module_text):
+        return f"Iterable[{element}]"
+    return None  # no type to offer: drop `-> ...` rather than keep a wrong one
+
+
+def _after_colon(helper: cst.FunctionDef, view: ModuleView, lines: list[str]) -> Position:
+    """Just after the `:` that ends the `def` header."""
+    if helper.returns is not None:
+        after = view.span(helper.returns.annotation)[1]
+    else:
+        after = view.span(helper.params)[1]
+    row, col = after.row, after.column - 1
+    while row <= len(lines):
+        found = lines[row - 1].find(":", col)
+        if found >= 0:
+            return Position(row, found + 2)
+        row, col = row + 1, 0
+    raise Unavailable("cannot find the end of the helper's signature")
+
+
+def _text_between(lines: list[str], start: Position, end: Position) -> str:
+    if start.row == end.row:
+        return lines[start.row - 1][start.column - 1 : end.column - 1]
+    first = lines[start.row - 1][start.column - 1 :]
+    middle = "".join(lines[start.row : end.row - 1])
+    return first + middle + lines[end.row - 1][: end.column - 1]
 
 
 def _side_types(helper: cst.FunctionDef, arity: int) -> list[str] | None:
@@ -452,24 +634,6 @@ def _element_type(helper: cst.FunctionDef, parts: _HelperParts, main: int) -> st
         if inner:
             return inner.group(1)
     return None
-
-
-def _return_annotation(
-    helper: cst.FunctionDef, parts: _HelperParts, main: int, view: ModuleView, module_text: str
-) -> Edit:
-    assert helper.returns is not None
-    start, end = view.span(helper.returns.annotation)
-    element = _element_type(helper, parts, main)
-    if element is not None and _imports_iterable(module_text):
-        return Edit(start, end, f"Iterable[{element}]")
-    # No type to offer: drop `-> ...` rather than keep a wrong one.
-    line = split_lines(module_text)[start.row - 1]
-    arrow = line.rfind("->", 0, start.column - 1)
-    if arrow < 0:
-        raise Unavailable("cannot find the helper's return annotation")
-    while arrow > 0 and line[arrow - 1] in " \t":
-        arrow -= 1
-    return Edit(Position(start.row, arrow + 1), end, "")
 
 
 def _imports_iterable(text: str) -> bool:

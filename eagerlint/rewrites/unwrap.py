@@ -24,8 +24,25 @@ def plan(
     node: cst.BaseExpression, operand: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView
 ) -> FixPlan:
     """`list(s)` -> `s`; the uses of the list decide safety."""
-    title = f"Iterate `{view.code(operand).splitlines()[0]}` directly"
-    return FixPlan(title, lambda: unwrap(node, operand, stack, view), node)
+    return FixPlan(_title(node, operand, stack, view), lambda: unwrap(node, operand, stack, view), node)
+
+
+def _title(
+    node: cst.BaseExpression, operand: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView
+) -> str:
+    """What the edit does, in words: which text becomes which."""
+    code, operand_code = view.code(node), view.code(operand)
+    if _is_self_assignment(node, operand, stack) and "#" not in code:
+        return f"Remove `{operand_code} = {code}`: iterate `{operand_code}` itself"
+    if isinstance(operand, cst.GeneratorExp):
+        what = "the generator expression"
+    else:
+        what = f"`{operand_code}`" if "\n" not in operand_code and len(operand_code) <= 40 else "its argument"
+    if "\n" not in code and len(code) <= 48:
+        shown = f"`{code}`"
+    else:
+        shown = f"`{view.code(node.func)}(...)`" if isinstance(node, cst.Call) else "the literal"
+    return f"Replace {shown} with {what}"
 
 
 def unwrap(
@@ -49,12 +66,9 @@ def unwrap(
     return (Edit(start, end, text),)
 
 
-def _self_assignment(
-    node: cst.CSTNode, operand: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView
-) -> tuple[Edit, ...] | None:
-    """`weights = list(weights)`: the whole statement goes."""
+def _is_self_assignment(node: cst.CSTNode, operand: cst.BaseExpression, stack: Sequence[cst.CSTNode]) -> bool:
     parent, line = stack[-2], stack[-3]
-    if not (
+    return (
         isinstance(parent, cst.Assign)
         and isinstance(line, cst.SimpleStatementLine)
         and len(line.body) == 1
@@ -62,9 +76,17 @@ def _self_assignment(
         and isinstance(parent.targets[0].target, cst.Name)
         and isinstance(operand, cst.Name)
         and parent.targets[0].target.value == operand.value
-        and "#" not in view.code(node)
-    ):
+    )
+
+
+def _self_assignment(
+    node: cst.CSTNode, operand: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView
+) -> tuple[Edit, ...] | None:
+    """`weights = list(weights)`: the whole statement goes."""
+    if not _is_self_assignment(node, operand, stack) or "#" in view.code(node):
         return None
+    line = stack[-3]
+    assert isinstance(line, cst.SimpleStatementLine)
     start, _ = view.span(line)
     comment = line.trailing_whitespace.comment
     if comment is not None:

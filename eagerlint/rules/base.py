@@ -38,6 +38,9 @@ class Match:
     # A helper parameter whose keeping this match reports at a call: that
     # helper's own findings on the parameter are not reported a second time.
     covers: Seed | None = None
+    # Nodes of other matches this one reports as steps of its own flow (a
+    # `list()` copy that only this loop reads): those matches are dropped.
+    absorbs: tuple[cst.CSTNode, ...] = ()
 
 
 EventHook = Callable[[Event, "ModuleView"], Iterator[Match]]

@@ -33,13 +33,18 @@ def load_weights(self, weights):
 ## Fix safety
 The brackets become parentheses.  The fix is safe when the list is consumed
 exactly once, in order, by an iterating consumer (a `for` loop, a
-comprehension, `yield from`, any `*.load_weights(x)`, a same-module function
-whose parameter is annotated `Iterable`/`Iterator`, or a configured lazy
-consumer) with nothing in between that could observe the difference.  It is
-unsafe when the consumer is unknown or code runs in between.  There is no fix
-when the list is used twice, measured with `len()`, indexed, tested for truth
-or membership, sorted, returned or stored, and none for set and dict
-comprehensions, whose deduplication a generator would not keep.
+comprehension, `yield from`, any `*.load_weights(x)`, a function of the tree
+whose parameter is annotated `Iterable`/`Iterator` or that reads it once, in
+order, to the end, or a configured lazy consumer) with nothing but inert code
+in between (literals, builtin constructors, `dict(self.named_parameters())`,
+logging, `AutoWeightsLoader(...)`).  It is unsafe when the consumer is unknown,
+other code runs in between, or the consuming loop changes what each element is
+computed from.  There is no fix when the list is used twice, measured with
+`len()`, indexed, tested for truth or membership, sorted, returned or stored;
+when each element holds a closure over the loop variable; when what the
+elements read changes before the consumer runs; when the consumer reads the
+stream itself, or may stop early while the stream is used after it; and none
+for set and dict comprehensions, whose deduplication a generator would not keep.
 """
 
 from __future__ import annotations

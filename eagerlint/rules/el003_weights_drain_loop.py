@@ -60,10 +60,27 @@ def load_weights(self, weights):
 ```
 
 ## Fix safety
-No automatic fix in place: which part of the stream to yield and which to
-buffer is a design decision.  When the loop lives in a helper that the caller
-feeds to a lazy consumer, `weights-helper-drain` (EL004) offers the
-partition-drain rewrite.
+The loop becomes a nested generator function that yields what it appended,
+and the consumer calls it (the *Use instead* above).  A `name = list(stream)`
+whose one use is the loop goes with it, and is reported as a step of this
+finding, not on its own.
+
+- **safe** when the loop fills one list, only filters, renames or transforms
+  each element (builtins and methods of the element), and the list is consumed
+  once, in order, by an iterating consumer, with nothing but inert code
+  (literals, builtin constructors, `dict(self.named_parameters())`, logging,
+  `AutoWeightsLoader(...)`) in between;
+- **unsafe** when the loop fills several containers (the *inline partition*:
+  the one handed to a loader becomes the generator, the others are still
+  filled as it runs and are complete only once the loader has exhausted it),
+  when the loop calls functions whose effects could be seen, or when the
+  consumer cannot be proven lazy;
+- **no fix** when the loop also loads in place or calls a hook, keeps a dict or
+  set (a generator would not de-duplicate), assigns names used outside it,
+  when two containers go to loaders (each part is large), or when the stream
+  would still be kept after the edit (the copy is read elsewhere too).  When
+  the loop lives in a helper that the caller feeds to a lazy consumer,
+  `weights-helper-drain` (EL004) offers the partition-drain rewrite.
 """
 
 from __future__ import annotations
@@ -75,6 +92,7 @@ import libcst as cst
 
 from eagerlint.analysis.flow import Event
 from eagerlint.analysis.materialize import Shape, materialization
+from eagerlint.rewrites import loopgen
 from eagerlint.rules.base import Match, Rule
 
 if TYPE_CHECKING:
@@ -86,13 +104,17 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     if found is None or found.shape is not Shape.LOOP:
         return
     assert isinstance(found.node, cst.For)
-    yield Match(
-        f"Loop keeps every element of the weight stream in {found.what}",
-        found.node.iter,
-        event.where,
-        found.flow,
-        no_fix_reason="the loop must become a generator that yields what it now keeps",
-    )
+    message = f"Loop keeps every element of the weight stream in {found.what}"
+    # A `list()` copy that only this loop reads is a step of this finding.
+    absorbs = (found.copy.call,) if found.copy is not None else ()
+    try:
+        planned = loopgen.plan(found, view)
+    except loopgen.Unavailable as exc:
+        yield Match(
+            message, found.node.iter, event.where, found.flow, no_fix_reason=str(exc), absorbs=absorbs
+        )
+        return
+    yield Match(message, found.node.iter, event.where, found.flow, fix=planned, absorbs=absorbs)
 
 
 RULE = Rule("EL003", "weights-drain-loop", __doc__ or "", on_event=check)
