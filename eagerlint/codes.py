@@ -12,4 +12,5 @@ CODES: dict[str, str] = {
     "EL006": "futures-unbounded-submit",
     "EL007": "futures-result-buffer",
     "EL008": "weights-multi-pass",
+    "EL009": "weights-eager-load",
 }

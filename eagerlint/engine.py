@@ -17,7 +17,7 @@ from pathlib import Path
 import libcst as cst
 
 from eagerlint.analysis import materialize, safety, sources, streams
-from eagerlint.analysis.flow import FunctionWalker, Seed, ValueKind, WeightValue
+from eagerlint.analysis.flow import Event, EventKind, FunctionWalker, Seed, Step, ValueKind, WeightValue
 from eagerlint.analysis.module import ModuleView
 from eagerlint.analysis.project import Project, module_name
 from eagerlint.analysis.source import ModuleSource, SnippetError
@@ -90,10 +90,9 @@ def units(view: ModuleView) -> Iterator[tuple[Block, Block | None]]:
 
 
 def findings(view: ModuleView) -> list[Finding]:
-    matches = list(_matches(view))
-    covered: set[Seed] = {m.covers for _, m in matches if m.covers is not None}
+    matches, reached = _matches(view)
     absorbed = {id(node) for _, m in matches for node in m.absorbs}
-    kept = [(r, m) for r, m in matches if m.where.seed not in covered and id(m.node) not in absorbed]
+    kept = [(r, _reached_from(m, reached)) for r, m in matches if id(m.node) not in absorbed]
     judged = _what_remains([_judge(r, m, view) for r, m in kept], view)
     return sorted((_finding(j, view) for j in judged), key=lambda f: (f.location, f.code))
 
@@ -112,24 +111,98 @@ def _seeds(
     }
 
 
-def _matches(view: ModuleView) -> Iterator[tuple[Rule, Match]]:
+@dataclass
+class _Reached:
+    """A helper of this module that a unit hands a stream to, and the calls that do."""
+
+    func: cst.FunctionDef
+    owner: Block | None
+    param: cst.Param
+    calls: list[Step]
+
+
+def _matches(view: ModuleView) -> tuple[list[tuple[Rule, Match]], dict[Seed, _Reached]]:
+    """Every rule's matches on the units, then on the helpers of this module that
+    units (or those helpers) hand a stream to, so that a helper's own line is
+    reported where it keeps the stream."""
+    matches: list[tuple[Rule, Match]] = []
+    walked: set[Seed] = set()  # the (function, parameter) streams walked so far
+    reached: dict[Seed, _Reached] = {}
     for block, owner in units(view):
         func = view.source.function(block)
         if func is None:
             continue
         text = block.text(view.outline.lines)
-        events = FunctionWalker(view, func, owner, _seeds(view, func, owner, text)).run()
-        for event in events:
-            for rule in RULES:
-                if rule.on_event is not None:
-                    yield from ((rule, m) for m in rule.on_event(event, view))
+        seeds = _seeds(view, func, owner, text)
+        walked |= {(id(func), name) for name in seeds}
+        events = FunctionWalker(view, func, owner, seeds).run()
+        matches += _rule_matches(view, func, owner, text, events, syntax=True)
+        _record_reached(view, events, reached)
+    todo = list(reached)
+    while todo:
+        seed = todo.pop(0)
+        if seed in walked:
+            continue
+        walked.add(seed)
+        helper = reached[seed]
+        name, param = helper.func.name.value, helper.param.name.value
+        entry = WeightValue(
+            ValueKind.STREAM, (view.step(helper.param, f"helper parameter `{param}` of {name}()"),), seed
+        )
+        events = FunctionWalker(view, helper.func, helper.owner, {param: entry}).run()
+        # The syntactic rules have read this function already if it is a unit.
+        matches += _rule_matches(view, helper.func, helper.owner, "", events, syntax=False)
+        before = set(reached)
+        _record_reached(view, events, reached)
+        todo += [k for k in reached if k not in before]
+    return matches, reached
+
+
+def _rule_matches(
+    view: ModuleView,
+    func: cst.FunctionDef,
+    owner: Block | None,
+    text: str,
+    events: list[Event],
+    *,
+    syntax: bool,
+) -> list[tuple[Rule, Match]]:
+    found: list[tuple[Rule, Match]] = []
+    for event in events:
         for rule in RULES:
-            if rule.on_function is not None:
-                yield from ((rule, m) for m in rule.on_function(events, view))
-        for rule in RULES:
-            # A unit rule names the words its matches need: a cheap no first.
-            if rule.on_unit is not None and any(t in text for t in rule.unit_triggers):
-                yield from ((rule, m) for m in rule.on_unit(func, owner, view))
+            if rule.on_event is not None:
+                found += [(rule, m) for m in rule.on_event(event, view)]
+    for rule in RULES:
+        if rule.on_function is not None:
+            found += [(rule, m) for m in rule.on_function(events, view)]
+    for rule in RULES if syntax else ():
+        # A unit rule names the words its matches need: a cheap no first.
+        if rule.on_unit is not None and any(t in text for t in rule.unit_triggers):
+            found += [(rule, m) for m in rule.on_unit(func, owner, view)]
+    return found
+
+
+def _record_reached(view: ModuleView, events: list[Event], reached: dict[Seed, _Reached]) -> None:
+    """The helpers of this module that these events hand a stream to, and keep."""
+    for event in events:
+        # A helper handed a list already built re-buffers it: the call says so.
+        if event.kind is not EventKind.CALL_ARG or event.value.kind is not ValueKind.STREAM:
+            continue
+        found = materialize.materialization(event, view)
+        if found is None or found.helper is None or found.param is None or found.helper.home is not view:
+            continue
+        seed = (id(found.helper.func), found.param.name.value)
+        helper = reached.setdefault(seed, _Reached(found.helper.func, found.helper.owner, found.param, []))
+        caller = _scope_of(event.function, event.cls)
+        helper.calls.append(view.step(event.node, f"handed the stream of {caller}() here"))
+
+
+def _reached_from(m: Match, reached: dict[Seed, _Reached]) -> Match:
+    """A helper's own finding, its flow starting at the calls that hand it the stream."""
+    helper = reached.get(m.where.seed) if m.where.seed is not None else None
+    if helper is None:
+        return m
+    return replace(m, flow=(*helper.calls, *m.flow))
 
 
 @dataclass(frozen=True)
@@ -219,8 +292,11 @@ def _kept_in(view: ModuleView, scope: str, stream: str) -> str | None:
 
 
 def _scope(m: Match) -> str:
-    func = m.where.function.name.value
-    return f"{m.where.cls.name}.{func}" if m.where.cls is not None else func
+    return _scope_of(m.where.function, m.where.cls)
+
+
+def _scope_of(func: cst.FunctionDef, cls: Block | None) -> str:
+    return f"{cls.name}.{func.name.value}" if cls is not None else func.name.value
 
 
 def _finding(j: _Judged, view: ModuleView) -> Finding:

@@ -40,6 +40,8 @@ class SourceKind(enum.Enum):
     ANNOTATED_PARAM = "annotated parameter"
     PRODUCER_CALL = "producer call"
     HELPER_PARAM = "helper parameter"
+    ITERATED_PARAM = "weights parameter"
+    EAGER_LOAD = "eager load"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eagerlint.analysis import sources, streams
+from eagerlint.analysis import eager, sources, streams
 from eagerlint.model import AnalysisOptions
 
 OPTIONS = AnalysisOptions(stream_producers=("my_engine.loader.iterate_shards",))
@@ -32,7 +32,7 @@ def cst_form(code: str) -> bool:
             calls.append(node)
 
     func.visit(Calls())
-    return any(streams.is_producer_call(c, OPTIONS) for c in calls)
+    return any(streams.is_producer_call(c, OPTIONS) or eager.is_eager_call(c) for c in calls)
 
 
 def text_form(code: str) -> bool:
@@ -58,6 +58,12 @@ SOURCES = {
     "producer call": "def g(files):\n    return [x for x in safetensors_weights_iterator(files)]\n",
     "producer method": "def g(self, files):\n    it = self.pt_weights_iterator(files)\n",
     "configured producer": "def g(x):\n    return list(my_engine.loader.iterate_shards(x))\n",
+    "iterated weights parameter": (
+        "def _load(self, weights, strict):\n    for name, w in weights:\n        pass\n"
+    ),
+    "iterated by a comprehension": "def merge(lora_weights):\n    return {n: w for n, w in lora_weights}\n",
+    "torch.load": "def read(path):\n    return torch.load(path)\n",
+    "load_file": "def read(path):\n    return safetensors.torch.load_file(path)\n",
 }
 NOT_SOURCES = {
     "tensors only": "def f(stream: Iterable[torch.Tensor]):\n    pass\n",
@@ -65,6 +71,11 @@ NOT_SOURCES = {
     "other name": "def load(self, weights):\n    pass\n",
     "list of pairs": "def f(pairs: list[tuple[str, torch.Tensor]]):\n    pass\n",
     "iterator factory": "def g(cfg):\n    return load_weights_iterator_config(cfg)\n",
+    "a local list iterated": "def g(self):\n    for name, w in self.model_weights:\n        pass\n",
+    "weights annotated as a list": (
+        "def g(weights: list[tuple[str, Tensor]]):\n    for n, w in weights:\n        pass\n"
+    ),
+    "weights iterated one by one": "def g(weights):\n    for w in weights:\n        pass\n",
 }
 
 
@@ -88,8 +99,9 @@ def test_each_row_of_the_table_is_covered() -> None:
         module = cst.parse_module(code)
         func = next(n for n in module.body if isinstance(n, cst.FunctionDef))
         covered.update(streams.source_params(func, is_method=False).values())
-    # Producer calls have no parameter; the catalogue has four of them.
-    assert kinds - covered == {s.kind for s in sources.SOURCES if s.where is sources.Where.CALLEE_SUFFIX}
+    # Producer and eager calls have no parameter; the catalogue has six of them.
+    calls = {sources.Where.CALLEE_SUFFIX, sources.Where.EAGER_CALL}
+    assert kinds - covered == {s.kind for s in sources.SOURCES if s.where in calls}
 
 
 QUALIFIERS = st.sampled_from(["", "typing.", "collections.abc.", "t.", "abc."])

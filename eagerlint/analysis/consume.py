@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from eagerlint.analysis import streams
-from eagerlint.analysis.cst_util import callee_name, last_part
+from eagerlint.analysis.cst_util import callee_name, last_part, target_names
 from eagerlint.analysis.flow import Event, EventKind, Seed, Step, ValueKind
 from eagerlint.analysis.walk import children, descendants, enclosing_blocks, runs_with
 
@@ -87,6 +87,8 @@ def origin(event: Event) -> tuple[int, int]:
 def consumes(event: Event, view: ModuleView) -> bool:
     if event.value.kind is not ValueKind.STREAM:
         return False
+    if finishes(event):
+        return False  # reading what another consumer left, to discard it
     if event.kind in (
         EventKind.FOR_LOOP,
         EventKind.COMPREHENSION,
@@ -105,6 +107,29 @@ def consumes(event: Event, view: ModuleView) -> bool:
         return True
     # Unknown functions may only pass the stream on, and are not counted.
     return helper_read(event, view) is not None
+
+
+def finishes(event: Event) -> bool:
+    """`for _ in stream: pass`: a loop that discards every element it reads.  After
+    a consumer that may stop early, it drains the rest on purpose; it loads nothing
+    a second pass could miss."""
+    loop = event.node
+    if event.kind is not EventKind.FOR_LOOP or not isinstance(loop, cst.For):
+        return False
+    if not isinstance(loop.body, cst.IndentedBlock) or loop.orelse is not None:
+        return False
+    if set(target_names(loop.target)) - {"_"}:
+        return False  # the elements have names: they were meant to be used
+    inert = all(
+        isinstance(stmt, cst.SimpleStatementLine)
+        and all(
+            isinstance(small, (cst.Pass, cst.Continue))
+            or (isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis))
+            for small in stmt.body
+        )
+        for stmt in loop.body.body
+    )
+    return inert
 
 
 def helper_read(event: Event, view: ModuleView) -> Step | None:
@@ -200,6 +225,8 @@ def exclusive(first: Event, second: Event) -> bool:
             return {id(a), id(b)} == {id(parent.body), id(parent.orelse)}
         if isinstance(parent, cst.Match):
             return True
+        if isinstance(parent, cst.IfExp):
+            return {id(a), id(b)} == {id(parent.body), id(parent.orelse)}
         # `if special: ...consume...; return` then the general path.
         return any(_ends_by_leaving(n) for n in first.stack[depth:] if isinstance(n, cst.IndentedBlock))
     return False

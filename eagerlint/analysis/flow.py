@@ -24,7 +24,7 @@ import libcst as cst
 
 from eagerlint.analysis import streams
 from eagerlint.analysis.cst_util import callee_name, last_part, names_in, target_names, tensor_names
-from eagerlint.analysis.walk import StackVisitor
+from eagerlint.analysis.walk import StackVisitor, runs_with
 from eagerlint.model import AnalysisOptions
 from eagerlint.outline import Block
 
@@ -161,6 +161,9 @@ class FunctionWalker(StackVisitor):
         self.element_vars: set[str] = set()
         self.preserves = False
         self.returns_tee = 0
+        # Generator functions defined in this body that hand on elements of a
+        # stream: calling one gives a stream.
+        self.local_generators: set[str] = set()
 
     # -- traversal bookkeeping -------------------------------------------------
     def run(self) -> list[Event]:
@@ -200,6 +203,9 @@ class FunctionWalker(StackVisitor):
             return WeightValue(
                 ValueKind.STREAM, (self._step(call, f"stream produced by {callee_name(call)}()"),)
             )
+        if isinstance(call.func, cst.Name) and call.func.value in self.local_generators:
+            note = f"stream produced by the nested generator {call.func.value}()"
+            return WeightValue(ValueKind.STREAM, (self._step(call, note),))
         name = last_part(callee_name(call))
         for operand in streams.lazy_wrapper_operands(call):
             inner = self.value_of(operand)
@@ -235,6 +241,7 @@ class FunctionWalker(StackVisitor):
     def _bind(self, target: cst.BaseExpression, value: WeightValue | None) -> None:
         for name in target_names(target):
             self.env[name] = value
+            self.local_generators.discard(name)
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         if self._bind_tee(original_node):
@@ -396,6 +403,8 @@ class FunctionWalker(StackVisitor):
         inner.stack = self.stack[:-1]  # `node` itself is pushed again by run()
         self.events.extend(inner.run())
         self._bind(node.name, None)
+        if inner.preserves and any(isinstance(n, cst.Yield) for n in runs_with(node.body)):
+            self.local_generators.add(node.name.value)
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:

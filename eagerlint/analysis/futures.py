@@ -27,7 +27,7 @@ from eagerlint.analysis.cst_util import (
 )
 from eagerlint.analysis.flow import Event, EventKind, Step, ValueKind
 from eagerlint.analysis.keeps import LOGGING_ROOTS
-from eagerlint.analysis.sources import LOAD_WEIGHTS, PRODUCER
+from eagerlint.analysis.sources import LOAD_WEIGHTS, PRODUCER_SUFFIXES
 from eagerlint.analysis.walk import StackVisitor, descendants, runs_with
 from eagerlint.outline import Block
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 def in_scope(func: cst.FunctionDef, view: ModuleView) -> bool:
     name = func.name.value
     producers = {p.rsplit(".", 1)[-1] for p in view.options.stream_producers}
-    return name.endswith(PRODUCER.word) or name in producers or name == LOAD_WEIGHTS.word
+    return name.endswith(PRODUCER_SUFFIXES) or name in producers or name == LOAD_WEIGHTS.word
 
 
 def is_submit(node: cst.BaseExpression) -> bool:

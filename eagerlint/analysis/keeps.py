@@ -110,7 +110,7 @@ class Drain:
     paths: tuple[Path, ...]
 
 
-def _holds_nothing_of(node: cst.BaseExpression) -> bool:
+def holds_nothing_of(node: cst.BaseExpression) -> bool:
     """`w.item()`, `w.shape`: a number; `load_one(w)`: what a loader returns;
     `executor.submit(f, w)`: a future, which holds what `f` returns (EL007)."""
     if isinstance(node, cst.Attribute):
@@ -211,7 +211,7 @@ class _Analyzer:
         assigns = [n for n in descendants(body) if isinstance(n, cst.Assign)]
         for _ in range(3):  # chains like a = f(w); b = g(a) settle quickly
             for node in assigns:
-                if names_in(node.value) & self.elements and not _holds_nothing_of(node.value):
+                if names_in(node.value) & self.elements and not holds_nothing_of(node.value):
                     for t in node.targets:
                         self.elements.update(tensor_names(t.target))
 
@@ -232,7 +232,7 @@ class _Analyzer:
             return any(self._carries_element(el.value) for el in node.elements)
         if not self._mentions_element(node):
             return False
-        if _holds_nothing_of(node):
+        if holds_nothing_of(node):
             return False
         if isinstance(node, cst.Call):
             # A tensor method (`w.to(...)`) is no function of the tree: no lookup.
@@ -428,8 +428,10 @@ def other_objects(func: cst.FunctionDef) -> frozenset[str]:
     return frozenset(name for name, ok in hashers.items() if ok)
 
 
-def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:
-    """The containers a loop drains its iterable into, or None."""
+def _loop_paths(loop: cst.For, context: Context | None) -> list[Path] | None:
+    """Every path through one iteration, or None when nothing in the loop can keep,
+    when the loop yields (a generator buffering a subset: the acceptable shape) or
+    may stop early (a bounded probe)."""
     analyzer = _Analyzer(loop, context or Context())
     if not analyzer.elements:
         return None
@@ -439,9 +441,32 @@ def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:
         return None
     iteration = [p for p in paths if p.exit not in (Exit.RETURN, Exit.RAISE)]
     if any(p.yields for p in iteration):
-        return None  # a generator buffering a subset: the acceptable shape
+        return None
     if any(p.exit in (Exit.BREAK, Exit.RETURN) for p in paths):
-        return None  # may stop early: a bounded probe, not every element
+        return None
+    return paths
+
+
+def find_keeps(loop: cst.For, context: Context | None = None) -> Drain | None:
+    """Every container the loop keeps elements in, on any path (not only the default
+    one): what a loop buffers for later."""
+    paths = _loop_paths(loop, context)
+    if paths is None:
+        return None
+    iteration = [p for p in paths if p.exit not in (Exit.RETURN, Exit.RAISE)]
+    sites = [k for p in iteration for k in p.keeps]
+    if not sites:
+        return None
+    containers = list(dict.fromkeys(n for s in sites if (n := container_of(s)) is not None))
+    return Drain(tuple(containers), sites[0], tuple(iteration))
+
+
+def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:
+    """The containers a loop drains its iterable into, or None."""
+    paths = _loop_paths(loop, context)
+    if paths is None:
+        return None
+    iteration = [p for p in paths if p.exit not in (Exit.RETURN, Exit.RAISE)]
     default = [p for p in iteration if p.default]
     rejects = [p for p in paths if p.default and p.exit is Exit.RAISE and p.via_else]
     if not default and not rejects:
@@ -459,14 +484,14 @@ def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:
     sites = [k for p in iteration for k in p.keeps]
     containers: list[str] = []
     for site in sites:
-        name = _container_of(site)
+        name = container_of(site)
         if name and name not in containers:
             containers.append(name)
     site = next(k for p in [*default, *iteration] for k in p.keeps)
     return Drain(tuple(containers), site, tuple(iteration))
 
 
-def _container_of(stmt: cst.CSTNode) -> str | None:
+def container_of(stmt: cst.CSTNode) -> str | None:
     if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
         func = stmt.value.func
         if isinstance(func, cst.Attribute):
@@ -491,7 +516,7 @@ def optional_remainder(drain: Drain, following: Sequence[cst.CSTNode]) -> bool:
     if not any(p.loads and not p.keeps for p in drain.paths):
         return False
     default = {
-        name for p in drain.paths if p.default for k in p.keeps if (name := _container_of(k)) is not None
+        name for p in drain.paths if p.default for k in p.keeps if (name := container_of(k)) is not None
     }
     return bool(default) and all(_only_used_if_nonempty(name, following) for name in default)
 

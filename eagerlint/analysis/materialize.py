@@ -11,16 +11,28 @@ answers; nothing else decides it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.analysis.cst_util import binds_name, callee_name, last_part
+from eagerlint.analysis import streams
+from eagerlint.analysis.cst_util import binds_name, callee_name, last_part, names_in, tensor_names
 from eagerlint.analysis.flow import Event, EventKind, Step, ValueKind
-from eagerlint.analysis.keeps import Context, Drain, find_drain, following_statements, optional_remainder
+from eagerlint.analysis.keeps import (
+    Context,
+    Drain,
+    container_of,
+    find_drain,
+    find_keeps,
+    following_statements,
+    holds_nothing_of,
+    optional_remainder,
+)
 from eagerlint.analysis.resolve import Resolved, param_for
 from eagerlint.analysis.uses import stack_of, uses_after
+from eagerlint.analysis.walk import ancestors_to
 
 if TYPE_CHECKING:
     from eagerlint.analysis.module import ModuleView
@@ -96,9 +108,29 @@ def _materialization(event: Event, view: ModuleView) -> Materialization | None:
 def _comprehension(event: Event, view: ModuleView) -> Materialization | None:
     if event.value.kind is not ValueKind.STREAM:
         return None  # iterating an existing list keeps nothing new alive
+    assert isinstance(event.node, (cst.ListComp, cst.SetComp, cst.DictComp))
+    if not _keeps_tensors(event.node):
+        return None  # `[name for name, _ in weights]`: the names, not the tensors
     what = COMPREHENSION_KINDS[type(event.node)]
     step = view.step(event.node, f"materialized by a {what} comprehension")
     return Materialization(Shape.COMPREHENSION, event, event.node, (*event.value.steps, step), what)
+
+
+def _keeps_tensors(comp: cst.ListComp | cst.SetComp | cst.DictComp) -> bool:
+    """Whether each item holds a tensor slot of the `(name, tensor)` element (not only
+    its name, or a number computed from the tensor: `w.shape`, `w.numel()`)."""
+    tensors = tensor_names(comp.for_in.target)
+    if not tensors:
+        # `for name, _ in weights`: every tensor slot is thrown away.
+        return not isinstance(comp.for_in.target, (cst.Tuple, cst.List))
+    parts = [comp.key, comp.value] if isinstance(comp, cst.DictComp) else [comp.elt]
+    return any(_holds(part, tensors) for part in parts)
+
+
+def _holds(node: cst.BaseExpression, tensors: set[str]) -> bool:
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return any(_holds(el.value, tensors) for el in node.elements)
+    return bool(names_in(node) & tensors) and not holds_nothing_of(node)
 
 
 def _collection(event: Event, view: ModuleView) -> Materialization | None:
@@ -136,11 +168,89 @@ def _loop(event: Event, view: ModuleView) -> Materialization | None:
     context = Context(event.function, lambda call: view.returns_scalar(call, event.cls, event.function))
     assert isinstance(event.node, cst.For)
     drain = find_drain(event.node, context)
-    if drain is None or optional_remainder(drain, following_statements(event.stack)):
+    if drain is None:
+        drain = _kept_for_a_loader(event, context, view)
+        if drain is None:
+            return None
+    elif optional_remainder(drain, following_statements(event.stack)):
         return None
     kept = ", ".join(f"`{name}`" for name in drain.containers)
     flow = (*event.value.steps, view.step(drain.keep_site, f"every element kept in {kept}"))
     return Materialization(Shape.LOOP, event, event.node, flow, kept, drain=drain, copy=_copy_read_by(event))
+
+
+def _kept_for_a_loader(event: Event, context: Context, view: ModuleView) -> Drain | None:
+    """A loop that keeps some of its elements (under a test) in a container it later
+    hands to a loader: a sub-model's whole checkpoint, buffered (`backbone.append(...)`
+    under `if name.startswith("language_model.")`, then `self.model.load_weights(backbone)`)."""
+    assert isinstance(event.node, cst.For)
+    keeps = find_keeps(event.node, context)
+    if keeps is None:
+        return None
+    bound = tuple(c for c in keeps.containers if loader_bound(c, event.node, event.stack, view))
+    if not bound:
+        return None
+    site = next(k for p in keeps.paths for k in p.keeps if container_of(k) in bound)
+    return Drain(bound, site, keeps.paths)
+
+
+def loader_bound(
+    name: str, after: cst.CSTNode, stack: Sequence[cst.CSTNode], view: ModuleView, depth: int = 0
+) -> bool:
+    """Whether the elements of container `name` reach a loader after `after`: handed
+    to one (also through `iter()` or `chain()`), or copied wholesale by a loop or an
+    unfiltered comprehension whose result is."""
+    for use in uses_after(name, after, stack):
+        parent, grand = use.stack[-2], use.stack[-3] if len(use.stack) >= 3 else None
+        if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
+            if streams.is_lazy_consumer(grand, view.options):
+                return True
+            if _passes_lazily(grand) and _lazily_consumed(use.stack[:-2], view):
+                return True
+            continue
+        if depth >= 2:
+            continue
+        if isinstance(parent, cst.For) and parent.iter is use.node:
+            drain = find_drain(parent)
+            loop_stack = ancestors_to(use.stack, parent)
+            if drain is not None and any(
+                loader_bound(c, parent, loop_stack, view, depth + 1) for c in drain.containers
+            ):
+                return True
+        elif isinstance(parent, cst.CompFor) and parent.iter is use.node and not parent.ifs:
+            bound = _assigned_name(use.stack)
+            if bound is not None and loader_bound(bound[0], bound[1], use.stack, view, depth + 1):
+                return True
+    return False
+
+
+def _passes_lazily(call: cst.Call) -> bool:
+    """`iter(x)`, `itertools.chain(x, ...)`: a lazy view handed on."""
+    return last_part(callee_name(call)) in ("iter", "chain")
+
+
+def _lazily_consumed(stack: Sequence[cst.CSTNode], view: ModuleView) -> bool:
+    """Whether the call on top of `stack` is itself an argument of a lazy consumer."""
+    parent, grand = stack[-2] if len(stack) >= 2 else None, stack[-3] if len(stack) >= 3 else None
+    return (
+        isinstance(parent, cst.Arg)
+        and isinstance(grand, cst.Call)
+        and streams.is_lazy_consumer(grand, view.options)
+    )
+
+
+def _assigned_name(stack: Sequence[cst.CSTNode]) -> tuple[str, cst.CSTNode] | None:
+    """`x` and its statement, for a comprehension in `x = [...]`."""
+    for i in range(len(stack) - 1, 0, -1):
+        node = stack[i]
+        if isinstance(node, cst.SimpleStatementLine):
+            small = node.body[0] if len(node.body) == 1 else None
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target = small.targets[0].target
+                if isinstance(target, cst.Name):
+                    return target.value, node
+            return None
+    return None
 
 
 def _copy_read_by(event: Event) -> Copy | None:

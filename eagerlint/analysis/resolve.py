@@ -124,14 +124,17 @@ class Resolver:
             self._module_name = module_name(Path(self.view.filename))
         return self._module_name
 
-    def _imports(self) -> dict[str, Imported]:
+    def import_table(self) -> dict[str, Imported]:
+        """Local name -> what it refers to, from the module's import statements."""
         if self._import_table is None:
-            self._import_table = (
-                imports(self.view.text, self.module_name, self.view.filename.endswith("__init__.py"))
-                if self.project
-                else {}
+            self._import_table = imports(
+                self.view.text, self.module_name, self.view.filename.endswith("__init__.py")
             )
         return self._import_table
+
+    def _imports(self) -> dict[str, Imported]:
+        """The imports calls resolve through: none without a tree to resolve into."""
+        return self.import_table() if self.project else {}
 
     def _other(self, module: str) -> ModuleView | None:
         if self.project is None or module == self.module_name:

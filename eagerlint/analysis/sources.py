@@ -35,6 +35,8 @@ class Where(enum.Enum):
     FUNCTION_NAME = "the name of the function whose parameter it is"
     CALLEE_SUFFIX = "the end of the name of the function called"
     ANNOTATION = "a parameter's annotation"
+    ITERATION = "the name of a parameter the function iterates as (name, tensor) pairs"
+    EAGER_CALL = "a library call that reads a whole checkpoint file (analysis/eager.py)"
 
 
 # `Iterable|Iterator|Generator[tuple[str, torch.Tensor], ...]`: every spelling the CST
@@ -97,10 +99,34 @@ class StreamSource:
 
 LOAD_WEIGHTS = StreamSource(SourceKind.LOAD_WEIGHTS_PARAM, Where.FUNCTION_NAME, "load_weights")
 PRODUCER = StreamSource(SourceKind.PRODUCER_CALL, Where.CALLEE_SUFFIX, "_weights_iterator")
+# `model_weights_generator(...)` (tpu-inference's spelling of the same thing).
+GENERATOR = StreamSource(SourceKind.PRODUCER_CALL, Where.CALLEE_SUFFIX, "_weights_generator")
 ANNOTATED = StreamSource(
     SourceKind.ANNOTATED_PARAM, Where.ANNOTATION, _ANNOTATION_WORD, Around(_BEFORE, _AFTER)
 )
-SOURCES: tuple[StreamSource, ...] = (LOAD_WEIGHTS, PRODUCER, ANNOTATED)
+# `def _load(self, weights): ... for name, w in weights:` (or a comprehension over
+# it) - a parameter named like weights that the function iterates as pairs,
+# whatever the function's name.
+ITERATED = StreamSource(
+    SourceKind.ITERATED_PARAM,
+    Where.ITERATION,
+    "weights",
+    Around(r"\bin\s+\(?\w*", r"\w*\)?\s*(?::|\]|\)|\}|\bif\b)", reach=80),
+)
+# `torch.load(path)`, `load_file(path)`: not a stream, but where a function gets a
+# whole checkpoint at once (the table and its lazy spellings: analysis/eager.py).
+EAGER_TORCH = StreamSource(SourceKind.EAGER_LOAD, Where.EAGER_CALL, "torch.load")
+EAGER_FILE = StreamSource(SourceKind.EAGER_LOAD, Where.EAGER_CALL, "load_file")
+SOURCES: tuple[StreamSource, ...] = (
+    LOAD_WEIGHTS,
+    PRODUCER,
+    GENERATOR,
+    ANNOTATED,
+    ITERATED,
+    EAGER_TORCH,
+    EAGER_FILE,
+)
+PRODUCER_SUFFIXES = tuple(s.word for s in SOURCES if s.where is Where.CALLEE_SUFFIX)
 _PATTERNS = {s.word: s.pattern for s in SOURCES if s.pattern is not None}
 
 
@@ -125,9 +151,11 @@ def _shared_word(words: Iterable[str]) -> str:
     return ""
 
 
-# Every built-in source without a finer screen contains this ("_weights").
-_PLAIN = tuple(s.word.encode() for s in SOURCES if s.around is None)
-_PLAIN_SHARED = _shared_word(s.word for s in SOURCES if s.around is None).encode()
+# Every built-in stream source without a finer screen contains this ("_weights").
+_STREAM_WORDS = [s.word for s in SOURCES if s.around is None and s.kind is not SourceKind.EAGER_LOAD]
+_PLAIN = tuple(w.encode() for w in _STREAM_WORDS)
+_PLAIN_SHARED = _shared_word(_STREAM_WORDS).encode()
+_EAGER = tuple(s.word.encode() for s in SOURCES if s.kind is SourceKind.EAGER_LOAD)
 
 
 def may_contain_streams(data: bytes, options: AnalysisOptions) -> bool:
@@ -135,6 +163,8 @@ def may_contain_streams(data: bytes, options: AnalysisOptions) -> bool:
     if (not _PLAIN_SHARED or _PLAIN_SHARED in data) and any(w in data for w in _PLAIN):
         return True
     if any(s.word.encode() in data for s in configured(options)):
+        return True
+    if any(w in data for w in _EAGER):
         return True
     # A regex over a whole file is slow: look only around each occurrence of the word.
     return any(s.around is not None and s.around.search_bytes(data, s.word.encode()) for s in SOURCES)

@@ -9,11 +9,13 @@ lazy transformation of an operand.  The first two are the rows of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import libcst as cst
 
 from eagerlint.analysis.cst_util import callee_name, dotted_name, last_part, positional_args
-from eagerlint.analysis.sources import LOAD_WEIGHTS, PRODUCER
-from eagerlint.analysis.walk import descendants
+from eagerlint.analysis.sources import ITERATED, LOAD_WEIGHTS, PRODUCER_SUFFIXES
+from eagerlint.analysis.walk import children, descendants
 from eagerlint.model import AnalysisOptions, SourceKind
 
 ITERABLE_TYPES = frozenset({"Iterable", "Iterator", "Generator"})
@@ -21,7 +23,6 @@ ITERABLE_TYPES = frozenset({"Iterable", "Iterator", "Generator"})
 LAZY_WRAPPERS = frozenset(
     {"map", "filter", "zip", "enumerate", "chain", "from_iterable", "islice", "starmap", "iter"}
 )
-PRODUCER_SUFFIX = PRODUCER.word
 
 
 def _slice_values(node: cst.Subscript) -> list[cst.BaseExpression]:
@@ -42,12 +43,18 @@ def _is_tensor_pair(node: cst.BaseExpression) -> bool:
 
 
 def is_stream_annotation(node: cst.BaseExpression) -> bool:
-    """`Iterable|Iterator|Generator[tuple[str, Tensor], ...]`, also as a string."""
+    """`Iterable|Iterator|Generator[tuple[str, Tensor], ...]`, also as a string, also as
+    one member of a union (`Iterable[...] | Mapping[str, Tensor]`, `Union[...]`,
+    `Optional[...]`): the parameter may be handed a stream."""
     if isinstance(node, cst.SimpleString):
         try:
             node = cst.parse_expression(node.evaluated_value)  # type: ignore[arg-type]
         except (cst.ParserSyntaxError, TypeError):
             return False
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return is_stream_annotation(node.left) or is_stream_annotation(node.right)
+    if isinstance(node, cst.Subscript) and last_part(dotted_name(node.value)) in ("Union", "Optional"):
+        return any(is_stream_annotation(p) for p in _slice_values(node))
     if not isinstance(node, cst.Subscript):
         return False
     if last_part(dotted_name(node.value)) not in ITERABLE_TYPES:
@@ -124,7 +131,64 @@ def _source_params(func: cst.FunctionDef, *, is_method: bool) -> dict[str, Sourc
             found[params[0].name.value] = SourceKind.LOAD_WEIGHTS_PARAM
     elif func.name.value == LOAD_WEIGHTS.word:
         found = dict.fromkeys(found, SourceKind.LOAD_WEIGHTS_PARAM)
+    for name in _iterated_params(func, is_method=is_method):
+        found.setdefault(name, SourceKind.ITERATED_PARAM)
     return found
+
+
+# Annotations that say a parameter is already a container (or something else).
+CONTAINER_TYPES = frozenset({"list", "List", "dict", "Dict", "Mapping", "Sequence", "tuple", "Tuple", "set"})
+
+
+def _iterated_params(func: cst.FunctionDef, *, is_method: bool) -> list[str]:
+    """Parameters named like `weights` that the function itself iterates once as
+    `(name, tensor)` pairs, unless annotated as a container.  A function that reads
+    such a parameter twice, or inside another loop, treats it as a container."""
+    params = {p.name.value: p for p in all_params(func) if ITERATED.word in p.name.value}
+    if not params:
+        return []
+    reads: dict[str, int] = dict.fromkeys(params, 0)
+    paired: set[str] = set()
+    for node, inside_loop in _iterations(func.body):
+        if not (isinstance(node.iter, cst.Name) and node.iter.value in params):
+            continue
+        name = node.iter.value
+        reads[name] += 2 if inside_loop else 1
+        target = node.target
+        if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) >= 2:
+            paired.add(name)
+    found: list[str] = []
+    for name, param in params.items():
+        if name not in paired or reads[name] != 1:
+            continue
+        if param.annotation is not None:
+            kind = last_part(dotted_name(_subscripted(param.annotation.annotation)))
+            if kind in CONTAINER_TYPES or kind not in ITERABLE_TYPES:
+                continue
+        found.append(name)
+    return found
+
+
+def _iterations(body: cst.CSTNode) -> Iterator[tuple[cst.For | cst.CompFor, bool]]:
+    """Every loop and comprehension `for` of a body (not of nested functions), and
+    whether it runs inside another loop."""
+    todo: list[tuple[cst.CSTNode, bool]] = [(body, False)]
+    while todo:
+        node, inside = todo.pop()
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and node is not body:
+            continue
+        if isinstance(node, (cst.For, cst.CompFor)):
+            yield node, inside
+        looping = inside or isinstance(node, (cst.For, cst.While))
+        # A loop's own iterable is evaluated once, outside its body.
+        todo.extend(
+            (child, inside if isinstance(node, cst.For) and child is node.iter else looping)
+            for child in children(node)
+        )
+
+
+def _subscripted(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.value if isinstance(node, cst.Subscript) else node
 
 
 def _matches(name: str, patterns: tuple[str, ...]) -> bool:
@@ -135,7 +199,7 @@ def is_producer_call(call: cst.Call, options: AnalysisOptions) -> bool:
     name = callee_name(call)
     if name is None:
         return False
-    return last_part(name).endswith(PRODUCER_SUFFIX) or _matches(name, options.stream_producers)
+    return last_part(name).endswith(PRODUCER_SUFFIXES) or _matches(name, options.stream_producers)
 
 
 def is_lazy_consumer(call: cst.Call, options: AnalysisOptions) -> bool:

@@ -45,10 +45,9 @@ import libcst as cst
 
 from eagerlint.analysis import streams
 from eagerlint.analysis.cst_util import names_in, target_names
-from eagerlint.analysis.keeps import find_drain
-from eagerlint.analysis.materialize import Materialization
+from eagerlint.analysis.materialize import Materialization, loader_bound
 from eagerlint.analysis.uses import COMPREHENSIONS, comprehension_targets, uses_after
-from eagerlint.analysis.walk import ancestors_to, children, descendants, runs_with
+from eagerlint.analysis.walk import children, descendants, runs_with
 from eagerlint.model import Edit, FixPlan, LoopFacts, Position
 from eagerlint.outline import split_lines
 
@@ -186,54 +185,13 @@ def _main(
             raise Unavailable(f"`{name}` is not used after the loop")
     if len(containers) == 1:
         return containers[0], []
-    loaders = [c for c in containers if _loader_bound(c, loop, stack, view)]
+    loaders = [c for c in containers if loader_bound(c, loop, stack, view)]
     if not loaders:
         raise Unavailable("no part the loop fills is handed to a loader")
     if len(loaders) > 1:
         raise Unavailable(f"`{loaders[0]}` and `{loaders[1]}` both go to loaders: each part is large")
     main = loaders[0]
     return main, [c for c in containers if c != main]
-
-
-def _loader_bound(
-    name: str, after: cst.CSTNode, stack: Sequence[cst.CSTNode], view: ModuleView, depth: int = 0
-) -> bool:
-    """Whether the elements of container `name` reach a loader: handed to one, or
-    copied wholesale by a loop or an unfiltered comprehension whose result is."""
-    for use in uses_after(name, after, stack):
-        parent, grand = use.stack[-2], use.stack[-3] if len(use.stack) >= 3 else None
-        if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
-            if streams.is_lazy_consumer(grand, view.options):
-                return True
-            continue
-        if depth >= 2:
-            continue
-        if isinstance(parent, cst.For) and parent.iter is use.node:
-            drain = find_drain(parent)
-            loop_stack = ancestors_to(use.stack, parent)
-            if drain is not None and any(
-                _loader_bound(c, parent, loop_stack, view, depth + 1) for c in drain.containers
-            ):
-                return True
-        elif isinstance(parent, cst.CompFor) and parent.iter is use.node and not parent.ifs:
-            bound = _assigned_name(use.stack)
-            if bound is not None and _loader_bound(bound[0], bound[1], use.stack, view, depth + 1):
-                return True
-    return False
-
-
-def _assigned_name(stack: Sequence[cst.CSTNode]) -> tuple[str, cst.CSTNode] | None:
-    """`x` and its statement, for a comprehension in `x = [...]`."""
-    for i in range(len(stack) - 1, 0, -1):
-        node = stack[i]
-        if isinstance(node, cst.SimpleStatementLine):
-            small = node.body[0] if len(node.body) == 1 else None
-            if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                target = small.targets[0].target
-                if isinstance(target, cst.Name):
-                    return target.value, node
-            return None
-    return None
 
 
 def _appends(loop: cst.For, main: str) -> list[cst.Call]:

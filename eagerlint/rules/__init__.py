@@ -11,6 +11,7 @@ from eagerlint.rules import (
     el006_futures_unbounded_submit,
     el007_futures_result_buffer,
     el008_weights_multi_pass,
+    el009_weights_eager_load,
 )
 from eagerlint.rules.base import Rule
 
@@ -23,6 +24,7 @@ RULES: tuple[Rule, ...] = (
     el006_futures_unbounded_submit.RULE,
     el007_futures_result_buffer.RULE,
     el008_weights_multi_pass.RULE,
+    el009_weights_eager_load.RULE,
 )
 BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.analysis.flow import Event, Seed, Step, Where
+from eagerlint.analysis.flow import Event, Step, Where
 from eagerlint.model import FixPlan
 from eagerlint.outline import Block
 
@@ -35,9 +35,6 @@ class Match:
     flow: tuple[Step, ...]
     fix: FixPlan | None = None
     no_fix_reason: str = ""
-    # A helper parameter whose keeping this match reports at a call: that
-    # helper's own findings on the parameter are not reported a second time.
-    covers: Seed | None = None
     # Nodes of other matches this one reports as steps of its own flow (a
     # `list()` copy that only this loop reads): those matches are dropped.
     absorbs: tuple[cst.CSTNode, ...] = ()

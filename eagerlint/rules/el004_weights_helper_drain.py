@@ -85,17 +85,16 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     )
     message = f"`{found.what}()` {what} into containers"
     if resolved.home is not view:
-        where = resolved.home.filename
-        yield Match(message, call, event.where, found.flow, no_fix_reason=f"the helper lives in {where}")
+        where = resolved.home.resolver.module_name
+        reason = f"the helper lives in another module (`{where}`)"
+        yield Match(message, call, event.where, found.flow, no_fix_reason=reason)
         return
-    # Reported here, at the call: the helper's own findings on this parameter are not.
-    covers = None if found.param is None else (id(resolved.func), found.param.name.value)
     try:
         planned = partition.plan(call, event.stack, resolved.func, view, view.text)
     except partition.Unavailable as exc:
-        yield Match(message, call, event.where, found.flow, no_fix_reason=str(exc), covers=covers)
+        yield Match(message, call, event.where, found.flow, no_fix_reason=str(exc))
         return
-    yield Match(message, call, event.where, found.flow, fix=planned, covers=covers)
+    yield Match(message, call, event.where, found.flow, fix=planned)
 
 
 RULE = Rule("EL004", "weights-helper-drain", __doc__ or "", on_event=check)
