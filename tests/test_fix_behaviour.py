@@ -22,7 +22,7 @@ TEMPLATES = {
             loader = self.loader
             weights = [
                 # rotate
-                self.permute(name, w)
+                (name.upper(), -w)
                 for name, w in weights
             ]
             return loader.load_weights(weights)

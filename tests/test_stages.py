@@ -350,6 +350,34 @@ SAFETY = {
         Applicability.UNSAFE,
         "passed to `first_two()`, which may need a list",
     ),
+    "(f) each element calls a method that logs": (
+        "class M:\n    def note(self, n, w):\n        logger.info(n)\n        return n, w\n\n"
+        "    def load_weights(self, weights):\n"
+        "        self.loader.load_weights([self.note(n, w) for n, w in weights])\n",
+        Applicability.UNSAFE,
+        "each element calls `self.note()`, whose effects would interleave with the consumer's",
+    ),
+    "(f) each element calls a pure method": (
+        "class M:\n    def permute(self, n, w):\n        parts = n.split('.')\n"
+        "        return n, w.view(2, -1).t()\n\n"
+        "    def load_weights(self, weights):\n"
+        "        self.loader.load_weights([self.permute(n, w) for n, w in weights])\n",
+        Applicability.SAFE,
+        "consumed once by `self.loader.load_weights()`",
+    ),
+    "(g) a helper annotated Iterable that reads its parameter twice": (
+        "def twice(items: Iterable[tuple[str, int]]):\n    first = [n for n, _ in items]\n"
+        "    for n, w in items:\n        sink(n, w)\n\n\n"
+        "def load_weights(self, weights):\n    twice([x for x in weights])\n",
+        Applicability.UNSAFE,
+        "passed to `twice()`, which may need a list",
+    ),
+    "(h) each element assigns a name the consumer reads": (
+        "def load_weights(self, weights):\n    last = None\n"
+        "    for n, w in [(n, (last := w)) for n, w in weights]:\n        self.note(last)\n",
+        None,
+        "each element assigns `last` (`:=`), which a generator would assign later",
+    ),
     "a lazy view of the stream, its receiver read in the loop": (
         "def load_weights(self, weights):\n    ws = [(n, w) for n, w in self.mapper.apply(weights)]\n"
         "    for n, w in ws:\n        self.params[n].copy_(w)\n",
@@ -370,7 +398,7 @@ def test_safety(name: str) -> None:
     code, applicability, reason = SAFETY[name]
     view, events = walked(code)
     (comp,) = [e for e in events if isinstance(e.node, cst.ListComp)]
-    verdict = safety.decide(comp.node, comp.stack, view)  # type: ignore[arg-type]
+    verdict = safety.decide(comp.node, comp.stack, view, comp.cls)  # type: ignore[arg-type]
     assert (verdict.applicability, verdict.reason) == (applicability, reason)
 
 

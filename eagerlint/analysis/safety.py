@@ -25,12 +25,12 @@ What "observe the difference" means here, each with its test below:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.analysis import streams
+from eagerlint.analysis import purity, streams
 from eagerlint.analysis.cst_util import (
     callee_name,
     dotted_name,
@@ -105,6 +105,12 @@ class Production:
     reads: frozenset[str]
     # A comprehension variable captured by a closure in each element.
     captured: str | None
+    # The calls computing each element makes, and the names the computation
+    # itself binds (its own values: their methods are its business).
+    calls: tuple[cst.Call, ...] = ()
+    own: frozenset[str] = frozenset()
+    # A name each element assigns with `:=`.
+    walrus: str | None = None
 
     @classmethod
     def of(cls, node: cst.BaseExpression) -> Production:
@@ -116,11 +122,24 @@ class Production:
         parts: list[cst.CSTNode] = [comp.key, comp.value] if isinstance(comp, cst.DictComp) else [comp.elt]
         parts += _comp_parts(comp.for_in)
         reads = {path for part in parts for path in _paths_read(part)} - targets
-        return cls(node, stream_names(comp.for_in.iter), frozenset(reads), _captured(parts, targets))
+        walrus = next(
+            (n.target.value for part in parts for n in descendants(part)
+             if isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name)),
+            None,
+        )  # fmt: skip
+        return cls(
+            node,
+            stream_names(comp.for_in.iter),
+            frozenset(reads),
+            _captured(parts, targets),
+            tuple(purity.calls_in(parts)),
+            frozenset(targets),
+            walrus,
+        )
 
     def without(self, name: str) -> Production:
         """After `name = <this>`, `name` is the list: it no longer reaches the stream."""
-        return Production(self.node, self.sources - {name}, self.reads, self.captured)
+        return replace(self, sources=self.sources - {name})
 
 
 RECEIVERS = frozenset({"self", "cls"})
@@ -311,6 +330,10 @@ def decide(
         return Verdict(
             None, f"each element holds a closure over `{production.captured}`, which a generator would rebind"
         )
+    if production.walrus is not None:
+        return Verdict(
+            None, f"each element assigns `{production.walrus}` (`:=`), which a generator would assign later"
+        )
     parent = stack[-2]
     if isinstance(parent, cst.Assign) and parent.value is value:
         if len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
@@ -322,7 +345,7 @@ def decide(
         if isinstance(parent.target, cst.Name):
             return _binding(parent.target.value, production, stack, view, cls)
         return Verdict(None, "the list is stored on an attribute")
-    return _consumer(value, stack, view, production, cls)
+    return _element_effects(_consumer(value, stack, view, production, cls), production, view, cls)
 
 
 def _consumer(
@@ -388,8 +411,7 @@ def _single_pass_param(call: cst.Call, arg: cst.Arg, view: ModuleView, cls: Bloc
     param = param_for(func, owner is not None, call, arg)
     if param is None:
         return False
-    if param.annotation is not None and streams.is_iterable_annotation(param.annotation.annotation):
-        return True
+    # An `Iterable` annotation is a promise the body may not keep: the summary decides.
     summary = view.helper_summary(call, cls, arg)
     return summary is not None and summary.single_pass
 
@@ -500,7 +522,22 @@ def _follow(
         return Verdict(UNSAFE, f"{effect} between {words.producer} and its consumer")
     if _conditional(block_index, use):
         return Verdict(UNSAFE, "the consumer runs only on some paths")
-    return verdict
+    return _element_effects(verdict, production, view, cls)
+
+
+def _element_effects(
+    verdict: Verdict, production: Production, view: ModuleView, cls: Block | None
+) -> Verdict:
+    """A safe verdict stays safe only when computing an element has no effect of its own."""
+    if verdict.applicability is not SAFE:
+        return verdict
+    call = purity.impure_call(production.calls, set(production.own), view, cls)
+    if call is None:
+        return verdict
+    name = view.code(call.func)
+    return Verdict(
+        UNSAFE, f"each element calls `{name}()`, whose effects would interleave with the consumer's"
+    )
 
 
 def _is_for_iter(node: cst.CSTNode, use: Use) -> bool:
@@ -585,7 +622,7 @@ def decide_loop(
     verdict = _follow(uses[0], loop, stack, production, view, cls, words, before_consumer=hook_first)
     if verdict.applicability is not SAFE:
         return verdict
-    call = _first_impure_call(loop, bound, facts)
+    call = _first_impure_call(loop, bound, facts, view, cls)
     if call is not None:
         return Verdict(
             UNSAFE, f"the loop calls `{view.code(call.func)}()`, which would run while the consumer iterates"
@@ -623,24 +660,15 @@ def _first_hook(loop: cst.For, facts: LoopFacts) -> cst.Call | None:
     return None
 
 
-def _first_impure_call(loop: cst.For, bound: set[str], facts: LoopFacts) -> cst.Call | None:
-    """A call in the loop whose effects could be seen: not a builtin, not a method of
-    a value the loop computed (`name.startswith`, `w.reshape`), not the appends."""
+def _first_impure_call(
+    loop: cst.For, bound: set[str], facts: LoopFacts, view: ModuleView, cls: Block | None
+) -> cst.Call | None:
+    """A call in the loop whose effects could be seen if it ran later, other than
+    filling the containers (see analysis/purity.py)."""
     containers = {facts.container, *facts.sides}
-    for node in descendants(loop):
-        if not isinstance(node, cst.Call) or node is loop.iter:
-            continue
-        func = node.func
-        if isinstance(func, cst.Name):
-            if func.value in PURE_BUILTINS or func.value in bound:
-                continue
-            return node
-        root = root_name(func)
-        if root in bound or root in containers or root in LOGGING_ROOTS:
-            continue
-        if isinstance(func, cst.Attribute) and isinstance(
-            func.value, (cst.SimpleString, cst.ConcatenatedString)
-        ):
-            continue  # `"{}.{}".format(...)`
-        return node
-    return None
+    calls = [
+        c
+        for c in purity.calls_in([loop.body])
+        if not (isinstance(c.func, cst.Attribute) and root_name(c.func.value) in containers)
+    ]
+    return purity.impure_call(calls, bound, view, cls)

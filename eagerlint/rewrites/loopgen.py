@@ -187,7 +187,7 @@ def _main(
         return containers[0], []
     loaders = [c for c in containers if loader_bound(c, loop, stack, view)]
     if not loaders:
-        raise Unavailable("no part the loop fills is handed to a loader")
+        raise Unavailable("no part the loop fills is handed to a `load_weights()`")
     if len(loaders) > 1:
         raise Unavailable(f"`{loaders[0]}` and `{loaders[1]}` both go to loaders: each part is large")
     main = loaders[0]
