@@ -29,6 +29,9 @@ test: $(STAMP)
 	$(PY) bench/vllm_source.py 0.33.0 >/dev/null
 	$(PY) bench/vllm_source.py 0.5.23 --project sglang >/dev/null
 	$(PY) bench/vllm_source.py 0.18.0 --project lmdeploy >/dev/null
+	$(PY) bench/vllm_source.py 0.30.0 --project vllm-omni >/dev/null
+	$(PY) bench/vllm_source.py 0.1.1 --project tokenspeed >/dev/null
+	$(PY) bench/vllm_source.py 0.32.0 --project tpu-inference >/dev/null
 	bash bench/llama4_memory/setup.sh >/dev/null
 	EAGERLINT_REAL_VLLM=1 $(PY) -m pytest -q
 
