@@ -109,45 +109,75 @@ def examine(program: Program, items_list: Iterable[list[Item]] | None = None) ->
 # -- minimising -----------------------------------------------------------------------
 
 
+# Each slot's choices from simplest to most involved (the tables' own order where it fits).
+_ORDER: dict[str, list[str]] = {
+    "pre": list(generator.PRE),
+    "producer": list(generator.PRODUCERS),
+    "source": list(generator.SOURCES),
+    "again": ["weights", "stream"],
+    "transform": [
+        "list",
+        "listcomp",
+        "tuple",
+        "list_genexp",
+        "tuple_genexp",
+        "star_list",
+        "star_tuple",
+        "list_map",
+    ],
+    "elt": list(generator.ELTS),
+    "cond": list(generator.CONDS),
+    "bind": list(generator.BINDS),
+    "consumer": list(generator.CONSUMERS),
+    "helper": list(generator.HELPERS),
+    "wrapper": list(generator.WRAPPERS),
+    "ret": list(generator.RETURNS),
+    "between": list(generator.BETWEEN),
+    "body": list(generator.BODY),
+    "after": list(generator.AFTER),
+}
+_SEQUENCES = ("between", "body", "after")
+
+
 def _simpler(spec: Spec) -> Iterator[Spec]:
-    """Specs one step simpler than `spec`: a statement dropped, a choice made plain."""
-    for name in ("between", "body", "after"):
+    """Specs one step simpler than `spec`: a statement dropped or made plainer, a choice made plainer."""
+    for name in _SEQUENCES:
         value: tuple[str, ...] = getattr(spec, name)
         for i in range(len(value)):
             yield replace(spec, **{name: value[:i] + value[i + 1 :]})
         for i, key in enumerate(value):
-            if key != "sink" and name == "body":
-                yield replace(spec, body=(*value[:i], "sink", *value[i + 1 :]))
-    plain: dict[str, tuple[str, ...]] = {
-        "pre": ("",),
-        "producer": ("param",),
-        "source": ("inline",),
-        "again": ("weights",),
-        "wrapper": ("none",),
-        "ret": ("",),
-        "cond": ("",),
-        "elt": ("pair",),
-        "helper": ("sink",),
-        "bind": ("inline", "ws"),
-        "transform": ("list", "listcomp"),
-        "consumer": ("for",),
-    }
+            for simple in _ORDER[name][: _ORDER[name].index(key)]:
+                yield replace(spec, **{name: (*value[:i], simple, *value[i + 1 :])})
     for f in fields(spec):
-        for simple in plain.get(f.name, ()):
-            if getattr(spec, f.name) != simple:
-                yield replace(spec, **{f.name: simple})
+        if f.name in _SEQUENCES:
+            continue
+        order = _ORDER[f.name]
+        for simple in order[: order.index(getattr(spec, f.name))]:
+            candidate = replace(spec, **{f.name: simple})
+            if f.name == "consumer" and simple in generator.LOOPS and not spec.body:
+                candidate = replace(candidate, body=("sink",))
+            yield candidate
 
 
-def _size(spec: Spec) -> int:
-    return len(generator.render(spec))
+def _complexity(spec: Spec) -> int:
+    """What minimising lowers: statements, and how far each choice is from the plainest."""
+    total = 0
+    for f in fields(spec):
+        value = getattr(spec, f.name)
+        if f.name in _SEQUENCES:
+            total += sum(3 + _ORDER[f.name].index(key) for key in value)
+        else:
+            total += _ORDER[f.name].index(value) * (2 if f.name == "consumer" else 1)
+    return total
 
 
 # Minimising many differences of one run tries the same small specs again and again.
 _MEMO: dict[tuple[Spec, tuple[Item, ...]], Difference | None] = {}
 
 
-def minimise(program: Program, difference: Difference, budget: int = 400) -> tuple[Program, Difference]:
-    """A smaller program and stream that still behave differently after the safe fix."""
+def minimise(program: Program, difference: Difference, budget: int = 1000) -> tuple[Program, Difference]:
+    """A smaller program of the same shape and a shorter stream that still behave
+    differently after the safe fix."""
 
     def differs(spec: Spec, items: list[Item]) -> Difference | None:
         key = (spec, tuple(items))
@@ -158,18 +188,29 @@ def minimise(program: Program, difference: Difference, budget: int = 400) -> tup
         return _MEMO[key]
 
     spec, items, found = program.spec, difference.items, difference
+    shape = generator.tags(spec)
     tries = 0
     changed = True
     while changed and tries < budget:
         changed = False
         for candidate in _simpler(spec):
             normal = generator.normalise(candidate)
-            if normal is None or normal == spec or _size(normal) > _size(spec):
+            # The shape must stay: a smaller program with another bug is another reproducer.
+            if normal is None or _complexity(normal) >= _complexity(spec) or generator.tags(normal) != shape:
                 continue
             tries += 1
-            d = differs(normal, items)
+            # A plainer program may need a longer stream: the one the difference was found
+            # on, or another of its seed's.
+            d = differs(normal, items) or next(
+                (
+                    d
+                    for longer in [difference.items, *streams(program.seed)]
+                    if (d := differs(normal, longer))
+                ),
+                None,
+            )
             if d is not None:
-                spec, found, changed = normal, d, True
+                spec, items, found, changed = normal, d.items, d, True
                 break
         if not changed:
             for i in range(len(items)):
