@@ -193,6 +193,19 @@ class Model(Recorder):
         (("x0", 3),),
     ),
     Regression(
+        "b-write-between-attribute-loop",
+        "b",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        ws = [(n, w * self.scale) for n, w in weights]
+        self.scale = 5
+        for n, w in ws:
+            self.sink(n, w)
+""",
+        (("x0", 3),),
+    ),
+    Regression(
         "c-consumer-writes-filter",
         "c",
         """\
@@ -268,6 +281,84 @@ class Model(Recorder):
     def load_weights(self, weights):
         for n, w in list(_scaled(self, weights)):
             self.sink(n, w)
+            self.scale += 1
+""",
+        (("c1", -1), ("a2", 2)),
+    ),
+    Regression(
+        "c-producer-read-helper-writes",
+        "c",
+        """\
+def _scaled(model, weights):
+    for n, w in weights:
+        yield n, w * model.scale
+
+
+def _consume(model, ws: Iterable[tuple[str, Any]]) -> None:
+    for n, w in ws:
+        model.scale += 1
+        model.sink(n, w)
+
+
+class Model(Recorder):
+    def load_weights(self, weights):
+        _consume(self, list(_scaled(self, weights)))
+""",
+        (("c1", -1), ("a2", 2)),
+    ),
+    Regression(
+        "c-consumer-writes-producer-before-load",
+        "c",
+        """\
+def _scaled(model, weights):
+    for n, w in weights:
+        yield n, w * model.scale
+
+
+class Model(Recorder):
+    def load_weights(self, weights):
+        for n, w in list(_scaled(self, weights)):
+            self.scale += 1
+            self.sink(n, w)
+""",
+        (("c1", -1), ("a2", 2)),
+    ),
+    Regression(
+        "c-consumer-writes-list-genexp-attribute",
+        "c",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        for n, w in list((n, w * self.scale) for n, w in weights):
+            self.sink(n, w)
+            self.scale += 1
+""",
+        (("c1", -1), ("a2", 2)),
+    ),
+    Regression(
+        "c-consumer-writes-list-genexp-before-load",
+        "c",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        for n, w in list((n, w * self.scale) for n, w in weights):
+            self.scale += 1
+            self.sink(n, w)
+""",
+        (("c1", -1), ("a2", 2)),
+    ),
+    Regression(
+        "c-consumer-writes-producer-filtered",
+        "c",
+        """\
+def _scaled(model, weights):
+    for n, w in weights:
+        yield n, w * model.scale
+
+
+class Model(Recorder):
+    def load_weights(self, weights):
+        for n, w in [(n, w) for n, w in _scaled(self, weights) if w % 3]:
             self.scale += 1
 """,
         (("c1", -1), ("a2", 2)),
@@ -366,6 +457,69 @@ class Model(Recorder):
         (("b4", 2), ("c5", -1)),
     ),
     Regression(
+        "e-break-at-once-then-rest",
+        "e",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        for n, w in list(weights):
+            break
+        return list(weights)
+""",
+        (("c1", -1), ("a2", 2)),
+    ),
+    Regression(
+        "e-helper-breaks-then-rest-list",
+        "e",
+        """\
+def _consume(model, ws: Iterable[tuple[str, Any]]) -> None:
+    for n, w in ws:
+        model.sink(n, w)
+        if n.startswith("b"):
+            break
+
+
+class Model(Recorder):
+    def load_weights(self, weights):
+        _consume(self, list(weights))
+        return list(weights)
+""",
+        (("b4", 2), ("c5", -1)),
+    ),
+    Regression(
+        "e-helper-breaks-then-rest-note",
+        "e",
+        """\
+def _consume(model, ws: Iterable[tuple[str, Any]]) -> None:
+    for n, w in ws:
+        model.sink(n, w)
+        if n.startswith("b"):
+            break
+
+
+class Model(Recorder):
+    def load_weights(self, weights):
+        _consume(self, list(weights))
+        self.note("rest", list(weights))
+""",
+        (("b4", 2), ("c5", -1)),
+    ),
+    Regression(
+        "e-raise-caught-then-rest-note",
+        "e",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        try:
+            for n, w in list(weights):
+                self.load_strict(n, w)
+        except KeyError as exc:
+            self.note("missing", str(exc))
+        self.note("rest", list(weights))
+""",
+        (("x0", 3), ("c5", -1)),
+    ),
+    Regression(
         "f-element-call-logs",
         "f",
         """\
@@ -401,6 +555,30 @@ class Model(Recorder):
             self.sink(n, w)
 """,
         (("c1", -1), ("a2", 2)),
+    ),
+    Regression(
+        "f-element-call-logs-in-loop",
+        "f",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        for n, w in [(n, self.tracked(w)) for n, w in weights]:
+            self.sink(n, w)
+""",
+        (("c1", -1), ("a2", 2)),
+    ),
+    Regression(
+        "f-element-call-logs-before-write",
+        "f",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        ws = [(n, self.tracked(w)) for n, w in weights]
+        self.flag = True
+        for n, w in ws:
+            pass
+""",
+        (("x0", 3),),
     ),
     Regression(
         "g-helper-reads-twice",
