@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CACHE ?= $(HOME)/.cache/eagerlint
 DEMO_VERSION := 0.23.0
 
-.PHONY: demo test lint fixes bench-memory bench-speed findings clean
+.PHONY: demo test lint fuzz fixes bench-memory bench-speed findings clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ test: $(STAMP)
 	$(PY) bench/vllm_source.py 0.32.0 --project tpu-inference >/dev/null
 	bash bench/llama4_memory/setup.sh >/dev/null
 	EAGERLINT_REAL_VLLM=1 $(PY) -m pytest -q
+
+# The behaviour fuzzer at scale (tests/fuzz/README.md); make test runs 2,000 seeds of it.
+# SEEDS and START choose the seeds; then hypothesmith crash-freedom on fresh examples.
+SEEDS ?= 20000
+START ?= 0
+HYPOTHESMITH_EXAMPLES ?= 300
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.run --seeds $(SEEDS) --start $(START)
+	EAGERLINT_HYPOTHESMITH_EXAMPLES=$(HYPOTHESMITH_EXAMPLES) EAGERLINT_HYPOTHESMITH_RANDOM=1 \
+		$(PY) -m pytest -q -p no:cacheprovider tests/fuzz/test_crash_free.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check eagerlint tests bench
