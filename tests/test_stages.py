@@ -318,7 +318,7 @@ SAFETY = {
         "def load_weights(self, weights):\n    for n, w in [(n, w * self.scale) for n, w in weights]:\n"
         "        self.scale += 1\n",
         Applicability.UNSAFE,
-        "the loop body changes `self.scale`, which each element reads",
+        "the loop changes `self.scale`, which each element reads",
     ),
     "(d) the consumer pulls from the stream itself": (
         "def load_weights(self, weights):\n    ws = [(n, w) for n, w in weights]\n    for n, w in ws:\n"
@@ -388,7 +388,43 @@ SAFETY = {
         "def load_weights(self, weights):\n"
         "    for n, w in [(n, w * k) for n, w in weights]:\n        k = 2\n",
         Applicability.UNSAFE,
-        "the loop body changes `k`, which each element reads",
+        "the loop changes `k`, which each element reads",
+    ),
+    "(b) a producer generator reads state, through an alias": (
+        "def _scaled(model, weights):\n    for n, w in weights:\n        yield n, w * model.scale\n\n\n"
+        "def load_weights(self, weights):\n    stream = _scaled(self, weights)\n"
+        "    ws = [(n, w) for n, w in stream]\n    self.scale = 5\n"
+        "    for n, w in ws:\n        self.sink(n, w)\n",
+        None,
+        "`self.scale` changes between the list and its consumer, and each element reads it",
+    ),
+    "(c) the loop calls an unknown method of what each element reads": (
+        "def load_weights(self, weights):\n    for n, w in [(n, w + len(self.seen)) for n, w in weights]:\n"
+        "        self.sink(n, w)\n",
+        Applicability.UNSAFE,
+        "the loop changes `self`, which each element reads",
+    ),
+    "(c) a helper of the tree changes what each element reads": (
+        "def _consume(model, ws: Iterable[tuple[str, Any]]) -> None:\n    for n, w in ws:\n"
+        "        model.scale += 1\n        model.params[n].copy_(w)\n\n\n"
+        "def load_weights(self, weights):\n    _consume(self, [(n, w * self.scale) for n, w in weights])\n",
+        Applicability.UNSAFE,
+        "`_consume()` changes `self.scale`, which each element reads",
+    ),
+    "(f) a producer generator with an effect of its own": (
+        "def _counting(model, weights):\n    for n, w in weights:\n        model.pulled += 1\n"
+        "        yield n, w\n\n\n"
+        "def load_weights(self, weights):\n    for n, w in [(n, w) for n, w in _counting(self, weights)]:\n"
+        "        self.params[n].copy_(w)\n",
+        Applicability.UNSAFE,
+        "each element calls `_counting()`, whose effects would interleave with the consumer's",
+    ),
+    "a nested generator function with no effect of its own": (
+        "def load_weights(self, weights):\n    def llm():\n        for n, w in weights:\n"
+        "            if not n.startswith('audio.'):\n                yield n, w\n\n"
+        "    for n, w in [(n, w) for n, w in llm()]:\n        self.params[n].copy_(w)\n",
+        Applicability.SAFE,
+        "consumed once by a `for` loop",
     ),
 }
 

@@ -9,6 +9,11 @@ itself holds (`name.split(".")`, `w.reshape(...)`, not an in-place `w.add_(1)`),
 a function of a pure namespace (`torch.cat`, `math.prod`, `re.sub`), or a
 function of the analysed tree whose body is pure by the same rules (looked
 into two levels deep).
+
+`written` answers the other half: which variables and attribute paths running
+some code may change, through the calls it makes too (a method of the tree is
+read two levels deep and its writes mapped to the caller's arguments; a call
+the tree cannot resolve may change its receiver and whatever it is passed).
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.analysis.cst_util import root_name, target_names
+from eagerlint.analysis.cst_util import dotted_name, root_name, target_names
 from eagerlint.analysis.keeps import KEEP_METHODS, LOGGING_ROOTS
-from eagerlint.analysis.walk import descendants, runs_with
+from eagerlint.analysis.walk import children, descendants, runs_with
 from eagerlint.outline import Block
 
 if TYPE_CHECKING:
@@ -92,7 +97,8 @@ def _pure_body(func: cst.FunctionDef, view: ModuleView, cls: Block | None, depth
     params = set(own)
     calls: list[cst.Call] = []
     for node in runs_with(func.body):
-        if isinstance(node, (cst.Raise, cst.Yield, cst.Await, cst.Global, cst.Nonlocal, cst.Del)):
+        # `yield` is no effect: a generator's body runs as it is pulled, which is the point.
+        if isinstance(node, (cst.Raise, cst.Await, cst.Global, cst.Nonlocal, cst.Del)):
             return False
         if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
             target = node.target
@@ -126,3 +132,214 @@ def calls_in(nodes: Iterable[cst.CSTNode]) -> list[cst.Call]:
     for node in nodes:
         found += [n for n in descendants(node) if isinstance(n, cst.Call)]
     return found
+
+
+# -- what running code may change ---------------------------------------------------
+
+
+def written(nodes: Iterable[cst.CSTNode], view: ModuleView, cls: Block | None) -> set[str]:
+    """Variables and attribute paths that running `nodes` may assign, augment,
+    delete or rebind as a loop target, or change through the calls it makes.  A
+    root name stands for anything under it (`self` after `self.cache[k] = v`)."""
+    found = assigned(nodes)
+    for node in nodes:
+        for call in _calls_run(node):
+            found |= _call_writes(call, view, cls, 0)
+    return found
+
+
+def assigned(nodes: Iterable[cst.CSTNode]) -> set[str]:
+    """What `nodes` assign themselves, without looking into the calls they make."""
+    found: set[str] = set()
+    for node in nodes:
+        found |= _written_here(node)
+    return found
+
+
+def rebound(nodes: Iterable[cst.CSTNode]) -> set[str]:
+    """The plain variables `nodes` bind (`x = ...`, `for a, b in ...`), nothing reached through them."""
+    found: set[str] = set()
+    for node in nodes:
+        for n in runs_with(node):
+            if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
+                found.update(target_names(n.target))
+    return found
+
+
+def call_writes(call: cst.Call, view: ModuleView, cls: Block | None) -> set[str]:
+    """What `call` itself may change (not what its arguments' evaluation does)."""
+    return _call_writes(call, view, cls, 0)
+
+
+def _calls_run(node: cst.CSTNode) -> list[cst.Call]:
+    return [n for n in runs_with(node) if isinstance(n, cst.Call)]
+
+
+def _written_here(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+    for n in runs_with(node):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For)):
+            targets = [n.target]
+        elif isinstance(n, cst.NamedExpr):
+            targets = [n.target]
+        elif isinstance(n, cst.Del):
+            targets = [n.target]
+        for target in targets:
+            found.update(target_names(target))
+            found |= _path_of(target)
+    return found
+
+
+def _path_of(node: cst.BaseExpression) -> set[str]:
+    """The path a value is reached by: `self.scale`; `self.params` for an item of
+    it (`self.params[n].data`); the root for what a call returned (`self` for
+    `self.get(n).data`)."""
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        path = dotted_name(node)
+        if path is not None:
+            return {path}
+        node = node.value
+    path = dotted_name(node)
+    if path is not None:
+        return {path}
+    root = root_name(node)
+    return {root} if root is not None else set()
+
+
+def _call_writes(call: cst.Call, view: ModuleView, cls: Block | None, depth: int) -> set[str]:
+    func = call.func
+    if isinstance(func, cst.Name) and func.value in PURE_BUILTINS:
+        return set()
+    if isinstance(func, cst.Attribute):
+        root = root_name(func.value)
+        method = func.attr.value
+        if root in LOGGING_ROOTS or isinstance(
+            func.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+        ):
+            return set()
+        if method in MUTATORS or (method.endswith("_") and not method.endswith("__")):
+            return _path_of(func.value)
+        if root in PURE_NAMESPACES and root not in view.shadowed_builtins:
+            return set()
+    resolved = view.resolve_call(call, cls) if depth < DEPTH else None
+    if resolved is None:
+        # Unknown code may change its receiver and anything it is given.
+        found: set[str] = set()
+        if isinstance(func, cst.Attribute):
+            found |= _path_of(func.value)
+        for arg in call.args:
+            found |= _path_of(arg.value)
+        return found
+    return _mapped(call, resolved.func, resolved.owner is not None, resolved.home, resolved.owner, depth)
+
+
+def _mapped(
+    call: cst.Call, func: cst.FunctionDef, is_method: bool, home: ModuleView, owner: Block | None, depth: int
+) -> set[str]:
+    """What `func`'s body writes, named as the caller sees it: a path under a
+    parameter becomes the same path under the argument it was given."""
+    memo = home.memo(_mapped)
+    key = id(func)
+    if key not in memo:
+        memo[key] = set()  # recursion guard
+        inner: set[str] = set()
+        if any(isinstance(n, (cst.Global, cst.Nonlocal)) for n in runs_with(func.body)):
+            inner.add("*")  # it writes names outside itself
+        for node in func.body.body:
+            inner |= _written_here(node)
+        for c in _calls_run(func.body):
+            inner |= _call_writes(c, home, owner, depth + 1)
+        memo[key] = inner
+    inner = memo[key]
+    params = _params(func)
+    bound = _bound(call, func, is_method)
+    names = {p.name.value for p in params}
+    found: set[str] = set()
+    for path in inner:
+        head, _, rest = path.partition(".")
+        if head == "*":
+            found.add("*")
+        elif head in bound:
+            found |= _as_caller_sees(bound[head], rest)
+        elif head in names:
+            found.add("*")  # a starred or defaulted parameter: cannot be told
+        # Otherwise a local of `func`: nobody outside sees it.
+    return found
+
+
+# -- what a call of the tree reads ----------------------------------------------------
+
+
+def call_reads(call: cst.Call, view: ModuleView, cls: Block | None) -> set[str] | None:
+    """The paths a call of the tree reads through the arguments it is given, named
+    as the caller sees them (`_scaled(self, weights)` reads `self.scale` and
+    `weights`), or None when the call does not resolve.  A parameter passed on
+    whole, or whose methods are called, stands for everything under it."""
+    resolved = view.resolve_call(call, cls)
+    if resolved is None:
+        return None
+    func, owner, home = resolved
+    memo = home.memo(call_reads)
+    if id(func) not in memo:
+        memo[id(func)] = _body_reads(func)
+    inner: set[str] = memo[id(func)]
+    bound = _bound(call, func, owner is not None)
+    local = {p.name.value for p in _params(func)} | rebound([func.body])
+    local |= {t for n in descendants(func.body) if isinstance(n, cst.CompFor) for t in target_names(n.target)}
+    found: set[str] = set()
+    for path in inner:
+        head, _, rest = path.partition(".")
+        if head in bound:
+            found |= _as_caller_sees(bound[head], rest)
+        elif head not in local:
+            found.add(head)  # a global the function reads
+    return found
+
+
+def _as_caller_sees(given: cst.BaseExpression, rest: str) -> set[str]:
+    """`rest` (`scale` of `model.scale`) under the argument given for the parameter."""
+    base = dotted_name(given)
+    if base is not None:
+        return {f"{base}.{rest}" if rest else base}
+    return _path_of(given)
+
+
+def _body_reads(func: cst.FunctionDef) -> set[str]:
+    """Paths read in `func`'s body (`model.scale`); a name whose method is called,
+    or that is passed on or used whole, counts as read whole (`model`)."""
+    found: set[str] = set()
+    todo: list[cst.CSTNode] = [func.body]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            found |= _path_of(node.func.value)
+            todo.append(node.func.value)
+            todo.extend(a.value for a in node.args)
+            continue
+        if isinstance(node, cst.Attribute) and (path := dotted_name(node)) is not None:
+            found.add(path)
+            continue
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        todo.extend(children(node))
+    return found
+
+
+def _bound(call: cst.Call, func: cst.FunctionDef, is_method: bool) -> dict[str, cst.BaseExpression]:
+    """Each parameter of `func` the call gives an argument, with that argument."""
+    bound: dict[str, cst.BaseExpression] = {}
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    plain = [*func.params.posonly_params, *func.params.params]
+    if is_method and plain and isinstance(call.func, cst.Attribute):
+        receiver = call.func.value
+        if isinstance(receiver, cst.Call) and dotted_name(receiver.func) == "super":
+            receiver = cst.Name("self")
+        bound[plain[0].name.value] = receiver
+        plain = plain[1:]
+    for param, arg in zip(plain, positional, strict=False):
+        bound[param.name.value] = arg.value
+    for arg in call.args:
+        if arg.keyword is not None:
+            bound[arg.keyword.value] = arg.value
+    return bound

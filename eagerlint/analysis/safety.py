@@ -113,15 +113,27 @@ class Production:
     walrus: str | None = None
 
     @classmethod
-    def of(cls, node: cst.BaseExpression) -> Production:
+    def of(
+        cls,
+        node: cst.BaseExpression,
+        view: ModuleView,
+        stack: Sequence[cst.CSTNode] = (),
+        owner: Block | None = None,
+    ) -> Production:
         comp = _comprehension_of(node)
         if comp is None:
             operand = _operand(node)
-            return cls(node, stream_names(operand) if operand else frozenset(), frozenset(), None)
+            if operand is None:
+                return cls(node, frozenset(), frozenset(), None)
+            # `list(producer(self, weights))`: what the producer reads and does.
+            reads, calls, own = lazy_part(operand, view, stack, owner)
+            return cls(node, sources_of(operand, view, stack), reads, None, calls, own)
         targets = set(_comp_targets(comp.for_in))
         parts: list[cst.CSTNode] = [comp.key, comp.value] if isinstance(comp, cst.DictComp) else [comp.elt]
         parts += _comp_parts(comp.for_in)
-        reads = {path for part in parts for path in _paths_read(part)} - targets
+        element_reads = _without_roots({path for part in parts for path in _paths_read(part)}, targets)
+        # The outer iterable is evaluated at once, but a generator it calls runs per element.
+        outer_reads, outer_calls, outer_own = lazy_part(comp.for_in.iter, view, stack, owner)
         walrus = next(
             (n.target.value for part in parts for n in descendants(part)
              if isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name)),
@@ -129,11 +141,11 @@ class Production:
         )  # fmt: skip
         return cls(
             node,
-            stream_names(comp.for_in.iter),
-            frozenset(reads),
+            sources_of(comp.for_in.iter, view, stack),
+            frozenset(element_reads | outer_reads),
             _captured(parts, targets),
-            tuple(purity.calls_in(parts)),
-            frozenset(targets),
+            (*purity.calls_in(parts), *outer_calls),
+            frozenset(targets | outer_own),
             walrus,
         )
 
@@ -143,6 +155,151 @@ class Production:
 
 
 RECEIVERS = frozenset({"self", "cls"})
+
+
+def lazy_part(
+    iterable: cst.BaseExpression, view: ModuleView, stack: Sequence[cst.CSTNode], cls: Block | None
+) -> tuple[frozenset[str], tuple[cst.Call, ...], frozenset[str]]:
+    """What pulling from `iterable` may read and call (and the names its nested
+    generator functions bind, their own business): its own expression, and for
+    a name bound in the function or one enclosing it (`stream = _scaled(self,
+    weights)`), what it was bound to.  A loader's or a name mapper's own receiver is not read."""
+    bindings = _enclosing_bindings(view, stack)
+    nested_defs = {
+        node.name.value: node
+        for func in stack
+        if isinstance(func, cst.FunctionDef)
+        for node in runs_with(func.body)
+        if isinstance(node, cst.FunctionDef) and node is not func
+    }
+    reads: set[str] = set()
+    calls: list[cst.Call] = []
+    own: set[str] = set()
+    seen: set[int] = set()
+    in_stack = {id(n) for n in stack}
+    todo: list[cst.CSTNode] = [iterable]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        walk: list[cst.CSTNode] = [node]
+        while walk:
+            n = walk.pop()
+            if isinstance(n, cst.Call) and _known_lazy(n, view):
+                walk.extend(a.value for a in n.args)
+                continue
+            nested = _nested_generator(n, nested_defs)
+            if nested is not None:
+                # `def llm_weights(): ...` of the function itself: read its body instead.
+                todo.append(nested.body)
+                own |= {p.name.value for p in streams.all_params(nested)}
+                own |= purity.rebound([nested.body])
+                walk.extend(nested_args(n))
+                continue
+            if isinstance(n, cst.Call):
+                calls.append(n)
+                through = purity.call_reads(n, view, cls)
+                if through is not None:
+                    # A function of the tree: what it reads of its arguments, not all of them.
+                    reads |= through
+                    walk.extend(a.value for a in n.args if dotted_name(a.value) is None)
+                    continue
+            if isinstance(n, cst.CompFor):
+                own.update(target_names(n.target))  # a comprehension's own variables
+            if isinstance(n, cst.Name):
+                reads.add(n.value)
+                # What the name was bound to, other than the value being judged.
+                todo.extend(v for v in bindings.get(n.value, ()) if id(v) not in in_stack)
+            elif isinstance(n, cst.Attribute) and (path := dotted_name(n)):
+                reads.add(path)
+            if not isinstance(n, cst.Lambda):
+                walk.extend(children(n))
+    return frozenset(_without_roots(reads, own)), tuple(calls), frozenset(own)
+
+
+def _without_roots(paths: set[str], names: set[str]) -> set[str]:
+    """`paths` less those that start from one of `names` (`n.upper` when `n` is the element's)."""
+    return {p for p in paths if p.split(".")[0] not in names}
+
+
+def nested_args(call: cst.CSTNode) -> list[cst.BaseExpression]:
+    return [a.value for a in call.args] if isinstance(call, cst.Call) else []
+
+
+def _nested_generator(node: cst.CSTNode, defs: dict[str, cst.FunctionDef]) -> cst.FunctionDef | None:
+    """The function of the enclosing code that the call `node` makes, if it is one
+    with nothing but a body (no defaults, no decorators) that pulls lazily."""
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)):
+        return None
+    func = defs.get(node.func.value)
+    if func is None or func.decorators or func.asynchronous:
+        return None
+    if not any(isinstance(n, cst.Yield) for n in runs_with(func.body)):
+        return None
+    if any(isinstance(n, (cst.Global, cst.Nonlocal)) for n in runs_with(func.body)):
+        return None
+    if purity.assigned([func.body]) - purity.rebound([func.body]):
+        return None  # it changes state outside itself: an effect like any call's
+    return func
+
+
+def sources_of(
+    iterable: cst.BaseExpression, view: ModuleView, stack: Sequence[cst.CSTNode]
+) -> frozenset[str]:
+    """The variables `iterable` draws from, and the ones they were bound from
+    (`stream = weights; list(stream)` draws from `weights` too)."""
+    bindings = _enclosing_bindings(view, stack)
+    found: set[str] = set()
+    todo = list(stream_names(iterable))
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        for value in bindings.get(name, ()):
+            if value is not iterable and not _comprehension_of(value) and not _materializes(value):
+                todo.extend(stream_names(value))
+    return frozenset(found)
+
+
+def _materializes(value: cst.BaseExpression) -> bool:
+    return (
+        isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in READ_AT_ONCE
+    )
+
+
+def _enclosing_bindings(
+    view: ModuleView, stack: Sequence[cst.CSTNode]
+) -> dict[str, list[cst.BaseExpression]]:
+    bindings: dict[str, list[cst.BaseExpression]] = {}
+    for func in (n for n in stack if isinstance(n, cst.FunctionDef)):
+        for name, values in _bindings(func, view).items():
+            bindings.setdefault(name, []).extend(values)
+    return bindings
+
+
+def _bindings(func: cst.FunctionDef, view: ModuleView) -> dict[str, list[cst.BaseExpression]]:
+    """Every value each plain name is assigned in `func` (not in nested scopes)."""
+    memo = view.memo(_bindings)
+    if id(func) not in memo:
+        found: dict[str, list[cst.BaseExpression]] = {}
+        for node in runs_with(func.body):
+            if isinstance(node, cst.Assign):
+                for t in node.targets:
+                    if isinstance(t.target, cst.Name):
+                        found.setdefault(t.target.value, []).append(node.value)
+            elif isinstance(node, cst.AnnAssign) and node.value and isinstance(node.target, cst.Name):
+                found.setdefault(node.target.value, []).append(node.value)
+        memo[id(func)] = found
+    result: dict[str, list[cst.BaseExpression]] = memo[id(func)]
+    return result
+
+
+def _known_lazy(call: cst.Call, view: ModuleView) -> bool:
+    """A stream producer (a loader: pulling from it reads the checkpoint, which is
+    the point) or a transform known to do nothing but map names (vLLM's WeightsMapper)."""
+    return streams.is_weights_mapper_apply(call) or streams.is_producer_call(call, view.options)
 
 
 def stream_names(node: cst.CSTNode) -> frozenset[str]:
@@ -256,33 +413,12 @@ def _reads_at_once(call: cst.Call) -> bool:
     return isinstance(call.func, cst.Attribute) and call.func.attr.value == "join"
 
 
-def _written(node: cst.CSTNode) -> set[str]:
-    """Variables and attribute paths assigned, augmented or deleted inside `node`."""
-    found: set[str] = set()
-    for n in descendants(node):
-        targets: list[cst.BaseExpression] = []
-        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
-            targets = [n.target]
-        elif isinstance(n, cst.Del):
-            targets = [n.target]
-        for target in targets:
-            found.update(target_names(target))
-            path = dotted_name(target)
-            root = root_name(target)
-            if path:
-                found.add(path)
-            elif root:
-                found.add(root)  # `self.cache[k] = v` may change anything under `self`
-    return found
-
-
 def _clash(written: set[str], reads: frozenset[str]) -> str | None:
     """A written name or path that an element read depends on (`self` covers `self.x`)."""
-    for w in sorted(written):
-        for r in reads:
-            if r == w or r.startswith(w + ".") or w.startswith(r + "."):
-                return w
-    return None
+    if "*" in written and reads:
+        return sorted(reads)[0]  # something the code changes cannot be told
+    hits = [w for w in written for r in reads if r == w or r.startswith(w + ".") or w.startswith(r + ".")]
+    return max(hits, key=lambda w: (w.count("."), w), default=None)  # the most specific
 
 
 def _inert(node: cst.CSTNode) -> bool:
@@ -325,7 +461,7 @@ def decide(
     value: cst.BaseExpression, stack: Sequence[cst.CSTNode], view: ModuleView, cls: Block | None = None
 ) -> Verdict:
     """`stack`: ancestors of `value`, outermost first, ending with `value`."""
-    production = Production.of(value)
+    production = Production.of(value, view, stack, cls)
     if production.captured is not None:
         return Verdict(
             None, f"each element holds a closure over `{production.captured}`, which a generator would rebind"
@@ -358,7 +494,7 @@ def _consumer(
     """How the expression `use` (whose ancestors are `stack`) is consumed."""
     parent = stack[-2]
     if isinstance(parent, cst.For) and parent.iter is use:
-        return _for_consumer(parent, production, stack)
+        return _for_consumer(parent, production, stack, view, cls)
     if isinstance(parent, cst.CompFor) and parent.iter is use:
         return Verdict(SAFE, "consumed once by a comprehension")
     if isinstance(parent, cst.From) and isinstance(stack[-3], cst.Yield):
@@ -398,6 +534,10 @@ def _call_consumer(
         return Verdict(UNSAFE, f"passed to `{name}()` in an unusual way")
     if not all(_inert(o) for o in others):
         return Verdict(UNSAFE, f"other arguments of `{name}()` run code")
+    if view.resolve_call(call, cls) is not None:
+        clash = _clash(purity.call_writes(call, view, cls), production.reads)
+        if clash is not None:
+            return Verdict(UNSAFE, f"`{name}()` changes `{clash}`, which each element reads")
     return Verdict(SAFE, f"consumed once by `{name}()`")
 
 
@@ -416,15 +556,19 @@ def _single_pass_param(call: cst.Call, arg: cst.Arg, view: ModuleView, cls: Bloc
     return summary is not None and summary.single_pass
 
 
-def _for_consumer(loop: cst.For, production: Production, stack: Sequence[cst.CSTNode]) -> Verdict:
+def _for_consumer(
+    loop: cst.For, production: Production, stack: Sequence[cst.CSTNode], view: ModuleView, cls: Block | None
+) -> Verdict:
     source = _mentions(loop.body, production.sources) or (
         _mentions(loop.orelse, production.sources) if loop.orelse else None
     )
     if source is not None:
         return Verdict(None, f"the loop reads `{source}` itself, which the list has already used up")
-    clash = _clash(_written(loop.body), production.reads)
+    bodies = [loop.body, *([loop.orelse] if loop.orelse else [])]
+    written = purity.written(bodies, view, cls) | set(target_names(loop.target))
+    clash = _clash(written, production.reads)
     if clash is not None:
-        return Verdict(UNSAFE, f"the loop body changes `{clash}`, which each element reads")
+        return Verdict(UNSAFE, f"the loop changes `{clash}`, which each element reads")
     if _may_stop(loop):
         later = _used_after(loop, stack, production.sources)
         if later is not None:
@@ -505,7 +649,7 @@ def _follow(
         source = _mentions(stmt, production.sources)
         if source is not None:
             return Verdict(None, f"`{source}` is used between {words.producer} and its consumer")
-        clash = _clash(_written(stmt), production.reads)
+        clash = _clash(purity.assigned([stmt]), production.reads)
         if clash is not None:
             reason = (
                 f"`{clash}` changes between {words.producer} and its consumer, and {words.reader} reads it"
@@ -605,7 +749,10 @@ def decide_loop(
     captured = _captured([loop.body], bound)
     if captured is not None:
         return Verdict(None, f"the loop makes a closure over `{captured}`, which a generator would rebind")
-    production = Production(loop.iter, stream_names(facts.stream), reads, None)
+    iter_reads, iter_calls, iter_own = lazy_part(loop.iter, view, stack, cls)
+    production = Production(
+        loop.iter, stream_names(facts.stream), reads | iter_reads, None, iter_calls, iter_own
+    )
     uses = uses_after(facts.container, loop, stack)
     if len(uses) != 1:
         return Verdict(None, f"`{facts.container}` is used {len(uses)} times after the loop")
@@ -620,9 +767,22 @@ def decide_loop(
 
     words = _Words(f"`{facts.container}`", "the loop", "the loop")
     verdict = _follow(uses[0], loop, stack, production, view, cls, words, before_consumer=hook_first)
+    if verdict.applicability is None:
+        return verdict
+    outside = sorted(
+        p
+        for p in purity.assigned([loop.body])
+        if p.split(".")[0] not in bound | {facts.container, *facts.sides}
+    )
+    if outside:
+        return Verdict(
+            UNSAFE, f"the loop sets `{outside[0]}`, which would happen only as the consumer iterates"
+        )
     if verdict.applicability is not SAFE:
         return verdict
-    call = _first_impure_call(loop, bound, facts, view, cls)
+    call = _first_impure_call(loop, bound, facts, view, cls) or purity.impure_call(
+        production.calls, set(production.own), view, cls
+    )
     if call is not None:
         return Verdict(
             UNSAFE, f"the loop calls `{view.code(call.func)}()`, which would run while the consumer iterates"
