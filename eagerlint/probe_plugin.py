@@ -5,12 +5,14 @@ or automatically through the ``pytest11`` entry point once eagerlint is installe
 
     @pytest.mark.weights_probe(mode="reuse", max_live=4)
     def test_load_streams(weights_probe, model, checkpoint_files):
-        model.load_weights(weights_probe(safetensors_weights_iterator(checkpoint_files)))
+        weights = safetensors_weights_iterator(checkpoint_files)
+        model.load_weights(weights_probe(weights, model=model))
 
 After the test body has passed, every stream the fixture made is judged: the test fails if one
 kept more than ``max_live`` tensors alive at once (without ``max_live``: if it was materialized),
-was iterated twice or after its end, or, in reuse mode, still held overwritten tensors when it
-ended. The verdicts are shown in a "weights probe" section of the terminal summary.
+was iterated twice or after its end, or, in reuse mode, if ``model.state_dict()`` holds NaN
+(overwritten data that was loaded). The verdicts are shown in a "weights probe" section of the
+terminal summary.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
-from eagerlint.probe import MODES, Mode, ProbedStream, probe
+from eagerlint.probe import MODES, Mode, ProbedStream, ProbeReport, probe
 
 MARKER = "weights_probe"
 T = TypeVar("T")
@@ -33,22 +35,28 @@ class WeightsProbe:
 
     mode: Mode = "count"
     max_live: int | None = None
-    streams: list[ProbedStream[Any]] = field(default_factory=list)
+    streams: list[tuple[ProbedStream[Any], Any]] = field(default_factory=list)
 
-    def __call__(self, weights: Iterable[tuple[str, T]], mode: Mode | None = None) -> ProbedStream[T]:
+    def __call__(
+        self, weights: Iterable[tuple[str, T]], mode: Mode | None = None, model: Any = None
+    ) -> ProbedStream[T]:
+        """``model``: anything with ``state_dict()``, scanned for overwritten data after the test."""
         stream = probe(weights, mode or self.mode)
-        self.streams.append(stream)
+        self.streams.append((stream, model))
         return stream
+
+    def reports(self) -> list[ProbeReport]:
+        return [s.report(None if m is None else m.state_dict().items()) for s, m in self.streams]
 
     def problems(self) -> list[str]:
         return [
             f"weights probe, stream {i}: {problem}"
-            for i, stream in enumerate(self.streams, 1)
-            for problem in stream.report().problems(self.max_live)
+            for i, report in enumerate(self.reports(), 1)
+            for problem in report.problems(self.max_live)
         ]
 
     def verdicts(self) -> list[str]:
-        return [f"stream {i} ({s.mode}): {s.verdict}" for i, s in enumerate(self.streams, 1)]
+        return [f"stream {i} ({r.mode}): {r.verdict}" for i, r in enumerate(self.reports(), 1)]
 
 
 PROBES = pytest.StashKey[WeightsProbe]()

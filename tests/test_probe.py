@@ -116,7 +116,10 @@ def test_a_small_side_buffer_is_kept_past_the_end() -> None:
     report = stream.report()
     assert report.kept_at_end == ("layers.1.weight", "layers.2.weight")
     assert not report.materialized and report.problems() == ()  # count mode: memory is bounded
-    assert "2 tensor(s) were still alive when the stream ended (first `layers.1.weight`)" in report.verdict
+    assert (
+        "2 earlier tensor(s) were still referenced when the stream ended (first `layers.1.weight`)"
+        in report.verdict
+    )
     assert side
 
 
@@ -178,11 +181,25 @@ def test_reuse_catches_a_side_buffer_of_views() -> None:
     report = stream.report(loaded=params.items())
     assert report.kept_at_end == ("layers.2.weight",) and report.corrupted == ("layers.2.weight",)
     assert report.overwritten == 8
-    assert report.problems() == (
-        "1 tensor(s) were still alive when the stream ended (first `layers.2.weight`), their buffers "
-        "already overwritten - a buffer-reusing loader corrupts them",
-        "1 loaded tensor(s) hold overwritten data (first `layers.2.weight`)",
-    )
+    assert report.problems() == ("1 loaded tensor(s) hold overwritten data (first `layers.2.weight`)",)
+    assert "first `layers.2.weight`), already overwritten: what reads them now reads NaN" in report.verdict
+
+
+def test_reuse_passes_a_consumer_parked_behind_a_partition() -> None:
+    stream = probe(weights(), mode="reuse")
+    side: list[tuple[str, FakeTensor]] = []
+
+    def main_part() -> Iterator[tuple[str, FakeTensor]]:
+        for name, t in stream:
+            if name >= "layers.5":
+                side.append((name, t.clone()))
+                continue
+            yield name, t
+
+    # The comprehension still holds layers.4 while main_part drains the rest into `side`.
+    params = {name: t.clone() for name, t in main_part()}
+    report = stream.report(loaded=[*params.items(), *side])
+    assert report.kept_at_end == ("layers.4.weight",) and report.problems() == ()
 
 
 def test_reuse_passes_a_side_buffer_of_clones() -> None:
@@ -244,12 +261,22 @@ def test_the_plugin_is_an_installed_pytest11_entry_point() -> None:
 PLUGIN_TESTS = """
 import pytest
 
+class Mask:
+    def __init__(self, nan): self.nan = nan
+    def any(self): return self.nan
+
+class T:
+    nbytes = 4
+    def __init__(self, v): self.v = v
+    def clone(self): return T(self.v)
+    def fill_(self, x): self.v = x
+    def isnan(self): return Mask(self.v != self.v)
+
+class Model:
+    def __init__(self): self.params = {}
+    def state_dict(self): return self.params
+
 def weights(n=8):
-    class T:
-        nbytes = 4
-        def __init__(self, v): self.v = v
-        def clone(self): return T(self.v)
-        def fill_(self, x): self.v = x
     for i in range(n):
         yield f"w{i}", T(i)
 
@@ -265,7 +292,23 @@ def test_keeps_five(weights_probe):
 
 @pytest.mark.weights_probe(mode="reuse", max_live=8)
 def test_side_buffer(weights_probe):
-    side = [t for n, t in weights_probe(weights()) if n == "w3"]
+    model, side = Model(), []
+    for n, t in weights_probe(weights(), model=model):
+        if n == "w3":
+            side.append((n, t))
+            continue
+        model.params[n] = t.clone()
+    model.params.update((n, t.clone()) for n, t in side)
+
+@pytest.mark.weights_probe(mode="reuse")
+def test_cloned_side_buffer(weights_probe):
+    model, side = Model(), []
+    for n, t in weights_probe(weights(), model=model):
+        if n == "w3":
+            side.append((n, t.clone()))
+            continue
+        model.params[n] = t.clone()
+    model.params.update(side)
 
 def test_reads_twice(weights_probe):
     stream = weights_probe(weights())
@@ -294,13 +337,14 @@ def test_the_plugin_fails_the_tests_whose_streams_misbehave(pytester: pytest.Pyt
         "test_materializes": "FAILED",
         "test_keeps_five": "FAILED",
         "test_side_buffer": "FAILED",
+        "test_cloned_side_buffer": "PASSED",
         "test_reads_twice": "FAILED",
         "test_own_failure_stands": "FAILED",
     }
     text = result.stdout.str()
     assert "weights probe, stream 1: the stream was materialized (8 of 8 tensors alive)" in text
     assert "kept 7 tensors alive at once, more than max_live=4" in text
-    assert "their buffers already overwritten - a buffer-reusing loader corrupts them" in text
+    assert "weights probe, stream 1: 1 loaded tensor(s) hold overwritten data (first `w3`)" in text
     assert "pass 2 started after the stream was exhausted and read nothing" in text
     assert "AssertionError: the test's own assertion" in text
     summary = [r"=+ weights probe =+", r"test_models.py::test_streams: stream 1 \(count\): kept up to 2 of 8"]
