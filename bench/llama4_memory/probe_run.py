@@ -122,7 +122,7 @@ def reuse_cell(row: dict[str, Any]) -> str:
     if reuse["state_sha256"] == row["plain_state_sha256"]:
         return "state identical to the plain load"
     return (
-        f"**state differs**: {len(reuse['kept_at_end'])} overwritten tensors still alive at the end, "
+        f"**state differs**: {len(reuse['kept_at_end'])} overwritten tensors still referenced at the end, "
         f"{len(reuse['corrupted'])} of {row['params']} parameters hold NaN"
     )
 
@@ -163,8 +163,17 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="eagerlint-probe-variants-") as tmp:
         rows = measure_all(args.size_mib, Path(tmp))
+    facts = memory_run.machine_facts()
     if args.json:
-        args.json.write_text(json.dumps({"size_mib": args.size_mib, "rows": rows}, indent=2))
+        args.json.write_text(
+            json.dumps({"machine": facts, "size_mib": args.size_mib, "rows": rows}, indent=2)
+        )
+    print(
+        f"Date: {facts['date']}. Machine: nproc={facts['nproc']}, MemTotal={facts['MemTotal']}, "
+        f"kernel {facts['kernel']}. vLLM 0.23.0 on the CPU platform, torch 2.13.0+cpu; random bf16 "
+        f"checkpoints of about {args.size_mib:g} MiB, read by safetensors_weights_iterator through the probe."
+    )
+    print()
     print(table(rows))
     print()
     print(verdicts(rows))
