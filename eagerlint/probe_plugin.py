@@ -48,15 +48,17 @@ class WeightsProbe:
     def reports(self) -> list[ProbeReport]:
         return [s.report(None if m is None else m.state_dict().items()) for s, m in self.streams]
 
-    def problems(self) -> list[str]:
-        return [
-            f"weights probe, stream {i}: {problem}"
-            for i, report in enumerate(self.reports(), 1)
-            for problem in report.problems(self.max_live)
-        ]
 
-    def verdicts(self) -> list[str]:
-        return [f"stream {i} ({r.mode}): {r.verdict}" for i, r in enumerate(self.reports(), 1)]
+def verdict_lines(reports: list[ProbeReport]) -> list[str]:
+    return [f"stream {i} ({r.mode}): {r.verdict}" for i, r in enumerate(reports, 1)]
+
+
+def problem_lines(reports: list[ProbeReport], max_live: int | None) -> list[str]:
+    return [
+        f"weights probe, stream {i}: {problem}"
+        for i, report in enumerate(reports, 1)
+        for problem in report.problems(max_live)
+    ]
 
 
 PROBES = pytest.StashKey[WeightsProbe]()
@@ -99,8 +101,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     result = yield  # the test body raised: that failure stands, and is reported as it is
     found = item.stash.get(PROBES, None)
     if found is not None and found.streams:
-        item.config.stash[VERDICTS].extend((item.nodeid, v) for v in found.verdicts())
-        problems = found.problems()
+        reports = found.reports()  # once: with a model, each report scans its state
+        item.config.stash[VERDICTS].extend((item.nodeid, v) for v in verdict_lines(reports))
+        problems = problem_lines(reports, found.max_live)
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
     return result
