@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CACHE ?= $(HOME)/.cache/eagerlint
 DEMO_VERSION := 0.23.0
 
-.PHONY: demo test lint fuzz fixes bench-memory bench-speed findings clean
+.PHONY: demo test lint fuzz fixes bench-memory bench-probe bench-speed findings clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ bench-memory: $(STAMP)
 			--size-mib 2048 --malloc $$malloc --json bench/llama4_memory/results-$$malloc.json \
 			| tee bench/llama4_memory/results-$$malloc.md || exit 1; \
 	done
+
+# eagerlint.probe on the same real classes: stock, fixed, 0.24.0's side buffer, cloned (~2 min).
+bench-probe: $(STAMP)
+	bash bench/llama4_memory/setup.sh >/dev/null
+	$(PY) bench/llama4_memory/probe_run.py --json bench/llama4_memory/results-probe.json \
+		| tee bench/llama4_memory/results-probe.md
 
 # Speed on the whole vLLM 0.33.0 package against ruff, Fixit and the floors (~3 min).
 # BASELINE=<commit> adds that commit's cold run, interleaved with today's (before/after).

@@ -9,6 +9,12 @@ without remapped expert names) replacing 0.23.0's method and its two
 draining helpers.  The result is written to a cache folder, never to the repo.
 
     python bench/llama4_memory/upstream_variant.py DIR
+    python bench/llama4_memory/upstream_variant.py --clone-side-buffers DIR
+
+0.24.0's mllama4 streams the language-model weights and buffers the small rest (vision and
+projector weights, expert scales) as they were yielded; `--clone-side-buffers` makes those
+two lists keep `weight.clone()` instead, the version a buffer-reusing loader cannot corrupt
+(probe_load.py's reuse mode tells the two apart).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import vllm_source
 
 MODELS = "vllm/model_executor/models"
+SIDE_BUFFERS = ("other_weights", "expert_scale_weights")
 
 
 def _method(tree: ast.Module, cls: str, name: str) -> ast.FunctionDef:
@@ -50,7 +57,16 @@ def swap(old_text: str, new_text: str, cls: str, name: str, drop: tuple[str, ...
     return "".join(old_lines)
 
 
-def build(target: Path) -> Path:
+def clone_side_buffers(mllama4: str) -> str:
+    for side in SIDE_BUFFERS:
+        kept = f"{side}.append((renamed, weight))"
+        if mllama4.count(kept) != 1:
+            raise SystemExit(f"0.24.0's load_weights changed shape: `{kept}` was not found once")
+        mllama4 = mllama4.replace(kept, f"{side}.append((renamed, weight.clone()))")
+    return mllama4
+
+
+def build(target: Path, clone: bool = False) -> Path:
     old = vllm_source.source("0.23.0") / MODELS
     new = vllm_source.source("0.24.0") / MODELS
     target.mkdir(parents=True, exist_ok=True)
@@ -68,12 +84,18 @@ def build(target: Path) -> Path:
     remap = "                    renamed = maybe_remap_moe_expert_param_name(renamed, params_dict)\n"
     if mllama4.count(remap) != 1:
         raise SystemExit("0.24.0's load_weights changed shape: the remapping line was not found once")
-    (target / "mllama4.py").write_text(mllama4.replace(remap, ""))
-    compile(mllama4.replace(remap, ""), "mllama4.py", "exec")
+    mllama4 = mllama4.replace(remap, "")
+    if clone:
+        mllama4 = clone_side_buffers(mllama4)
+    compile(mllama4, "mllama4.py", "exec")
+    (target / "mllama4.py").write_text(mllama4)
     return target
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: upstream_variant.py DIR")
-    print(build(Path(sys.argv[1])))
+    args = sys.argv[1:]
+    clone = "--clone-side-buffers" in args
+    args = [a for a in args if a != "--clone-side-buffers"]
+    if len(args) != 1:
+        raise SystemExit("usage: upstream_variant.py [--clone-side-buffers] DIR")
+    print(build(Path(args[0]), clone))
