@@ -53,10 +53,16 @@ def total(shapes: dict[str, families.TensorSpec]) -> int:
 
 def fit(family: families.Family, size_mib: float) -> tuple[int, int]:
     """(hidden, layers): the largest hidden size whose smallest model is under a
-    quarter of the target, then the layer count whose total is closest to it."""
+    quarter of the target, then the layer count whose total is closest to it; for a
+    model of fixed depth, the largest hidden size under the target."""
     target = size_mib * MIB
     step = family.layer_step
     hidden = HIDDEN_CHOICES[0]
+    if family.max_layers <= step:  # a fixed depth (a one-layer draft): the width fills it
+        for h in HIDDEN_CHOICES:
+            if total(family.tensors(family.config(h, family.max_layers))) <= target:
+                hidden = h
+        return hidden, family.max_layers
     for h in HIDDEN_CHOICES:
         if total(family.tensors(family.config(h, step))) <= target / 4:
             hidden = h
@@ -125,13 +131,7 @@ def write_checkpoint(family: families.Family, size_mib: float, seed: int, out: P
     (tmp / "model.safetensors.index.json").write_text(json.dumps(index, indent=2))
     largest = max(shapes, key=lambda n: nbytes(shapes[n]))
     meta = {
-        "family": family.name,
-        "arch": family.arch,
-        "class": family.cls,
-        "dtype": family.dtype,
-        "model_config": family.model_config,
-        "speculative": family.speculative,
-        "stub_modules": list(family.stub_modules),
+        **families.build_meta(family),
         "hidden_size": hidden,
         "layers": layers,
         "tensors": len(shapes),

@@ -40,7 +40,8 @@ class Family:
     why: str
     model_config: dict[str, Any] = field(default_factory=dict)  # extra ModelConfig arguments
     dtype: str = "bfloat16"
-    speculative: str | None = None  # a SpeculativeConfig method: built as a draft model
+    # A draft model: {"method": SpeculativeConfig method, "target": folder of the target's config}
+    speculative: dict[str, str] | None = None
     stub_modules: tuple[str, ...] = ()
     layer_step: int = 1
     max_layers: int = 64
@@ -172,6 +173,86 @@ def decoder_config(hidden: int, layers: int, arch: str, model_type: str, **extra
 def from_hf(cls_name: str, **kw: Any) -> Callable[[Config], dict[str, TensorSpec]]:
     def tensors(config: Config) -> dict[str, TensorSpec]:
         return hf_tensors(cls_name, hf_config(config), **kw)
+
+    return tensors
+
+
+def build_meta(family: Family) -> dict[str, Any]:
+    """What measure.py needs to build the family's class (eagerlint_checkpoint.json)."""
+    return {
+        "family": family.name,
+        "arch": family.arch,
+        "class": family.cls,
+        "dtype": family.dtype,
+        "model_config": family.model_config,
+        "speculative": family.speculative,
+        "stub_modules": list(family.stub_modules),
+    }
+
+
+DEFAULT_PACKED = {"qkv_proj": ["q_proj", "k_proj", "v_proj"], "gate_up_proj": ["gate_proj", "up_proj"]}
+
+
+@functools.cache
+def _vllm_ready() -> Any:
+    sys.path.insert(0, str(HERE))
+    import measure
+
+    measure.L4.stub_llama4_fast_image_processor()
+    measure.install_stubs()
+    measure.L4.prepare_vllm()
+    return measure
+
+
+def vllm_shapes(family: Family, config: Config) -> dict[str, TensorSpec]:
+    """The vLLM model's own parameters, with fused projections split back into the
+    checkpoint's parts (``qkv_proj`` -> ``q_proj``/``k_proj``/``v_proj`` by the layer's
+    ``output_sizes``, names from the class's ``packed_modules_mapping``). Built on the
+    meta device: no memory, no init."""
+    import tempfile
+
+    measure = _vllm_ready()
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "config.json").write_text(json.dumps(config))
+        for name, text in family.extra_files(config).items():
+            (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / name).write_text(text)
+        model, _ = measure.build_model(tmp, build_meta(family), device="meta")
+    packed = {**DEFAULT_PACKED, **getattr(model, "packed_modules_mapping", {})}
+    modules = dict(model.named_modules())
+    out: dict[str, TensorSpec] = {}
+    for name, p in model.named_parameters():
+        dtype = DTYPE if p.dtype.is_floating_point else p.dtype
+        mod_name, _, leaf = name.rpartition(".")
+        short = mod_name.rsplit(".", 1)[-1]
+        sizes = getattr(modules.get(mod_name), "output_sizes", None)
+        parts = packed.get(short)
+        if sizes and parts and len(parts) == len(sizes) and p.shape[0] == sum(sizes):
+            for part, size in zip(parts, sizes, strict=True):
+                out[f"{mod_name[: -len(short)]}{part}.{leaf}"] = ((size, *p.shape[1:]), dtype)
+        else:
+            out[name] = (tuple(p.shape), dtype)
+    return out
+
+
+def from_vllm(
+    family_name: str,
+    rename: Callable[[str], str | None],
+    extra: Callable[[Config], dict[str, TensorSpec]] | None = None,
+) -> Callable[[Config], dict[str, TensorSpec]]:
+    """Checkpoint names from the vLLM class itself (for classes with no transformers
+    twin): ``rename`` maps a (split) vLLM parameter name to the checkpoint's, or None to
+    leave it out; ``extra`` adds tensors the model does not hold (ones load_weights skips)."""
+
+    def tensors(config: Config) -> dict[str, TensorSpec]:
+        out = {}
+        for name, spec in vllm_shapes(FAMILIES[family_name], config).items():
+            new = rename(name)
+            if new is not None:
+                out[new] = spec
+        if extra is not None:
+            out.update(extra(config))
+        return out
 
     return tensors
 
@@ -326,7 +407,217 @@ def _families() -> list[Family]:
     ]
 
 
-FAMILIES: dict[str, Family] = {f.name: f for f in _families()}
+def eagle3_config(hidden: int, layers: int) -> Config:
+    d = dims(hidden)
+    return {
+        "model_type": "llama",
+        "architectures": ["LlamaForCausalLMEagle3"],
+        **d,
+        "num_hidden_layers": 1,
+        "draft_vocab_size": d["vocab_size"] // 2,
+        "max_position_embeddings": 2048,
+        "rms_norm_eps": 1e-5,
+        "tie_word_embeddings": False,
+        "dtype": "bfloat16",
+    }
+
+
+def target_llama(config: Config) -> dict[str, str]:
+    """The target model's config (the draft is built against it; it is never loaded)."""
+    target = {
+        k: config[k]
+        for k in (
+            "hidden_size",
+            "num_attention_heads",
+            "num_key_value_heads",
+            "intermediate_size",
+            "vocab_size",
+        )
+    }
+    target.update(
+        model_type="llama", architectures=["LlamaForCausalLM"], num_hidden_layers=4, dtype="bfloat16"
+    )
+    target.update(max_position_embeddings=2048, rms_norm_eps=1e-5)
+    return {"target/config.json": json.dumps(target, indent=2)}
+
+
+def eagle3_name(name: str) -> str | None:
+    if name == "draft_id_to_target_id":
+        return "d2t"
+    name = name.replace("model.layers.0.", "midlayer.")
+    return name.removeprefix("model.")
+
+
+def eagle3_extra(config: Config) -> dict[str, TensorSpec]:
+    # The target-to-draft vocabulary mask, which load_weights drops.
+    return {"t2d": ((config["vocab_size"],), torch.bool)}
+
+
+def qwen3_target(config: Config) -> dict[str, str]:
+    files = target_llama(config)
+    target = json.loads(files["target/config.json"])
+    target.update(model_type="qwen3", architectures=["Qwen3ForCausalLM"], head_dim=64)
+    return {"target/config.json": json.dumps(target, indent=2)}
+
+
+def dflash_config(hidden: int, layers: int) -> Config:
+    d = dims(hidden)
+    return {
+        "model_type": "qwen3",
+        "architectures": ["DFlashDraftModel"],
+        **d,
+        "head_dim": 64,
+        "num_hidden_layers": layers,
+        "max_position_embeddings": 2048,
+        "rms_norm_eps": 1e-6,
+        "tie_word_embeddings": False,
+        "block_size": 16,
+        "dflash_config": {"mask_token_id": 1, "target_layer_ids": [0, 1, 2]},
+        "dtype": "bfloat16",
+    }
+
+
+def dflash_name(name: str) -> str | None:
+    if name == "draft_id_to_target_id":
+        return None  # optional: the drafts on the hub ship none
+    if name.startswith("model.embed_tokens."):
+        return None  # shared with the target
+    return name.removeprefix("model.")
+
+
+def bagel_config(hidden: int, layers: int) -> Config:
+    llm = decoder_config(hidden, layers, "Qwen2ForCausalLM", "qwen2")
+    llm.update(head_dim=64, rope_theta=10000.0, use_sliding_window=False, rms_norm_eps=1e-6)
+    vit = {
+        "model_type": "siglip_vision_model",
+        "hidden_size": 128,
+        "intermediate_size": 256,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "image_size": 56,
+        "patch_size": 14,
+        "num_channels": 3,
+    }
+    return {
+        "model_type": "bagel",
+        "architectures": ["BagelForConditionalGeneration"],
+        "llm_config": llm,
+        "vit_config": vit,
+        "vit_max_num_patch_per_side": 4,
+        "dtype": "bfloat16",
+    }
+
+
+def bagel_tensors(config: Config) -> dict[str, TensorSpec]:
+    """A BAGEL checkpoint: Qwen2 LM and SigLIP tower (transformers names, as the real
+    ones), the connector, and generation-only tensors that load_weights filters out."""
+    from transformers import Qwen2Config, SiglipVisionConfig
+
+    llm = Qwen2Config.from_dict(config["llm_config"])
+    vit = SiglipVisionConfig.from_dict(config["vit_config"])
+    out = hf_tensors("Qwen2ForCausalLM", llm, prefix="language_model.")
+    # transformers 5 dropped SigLIP's `vision_model.` level; checkpoints keep it.
+    out.update(
+        hf_tensors("SiglipVisionModel", vit, prefix="vit_model.vision_model.", drop=lambda n: "head." in n)
+    )
+    # The real checkpoint's patch embedding is a linear layer: (out, p * p * c).
+    pe = "vit_model.vision_model.embeddings.patch_embedding.weight"
+    out[pe] = ((vit.hidden_size, vit.patch_size * vit.patch_size * vit.num_channels), DTYPE)
+    h, v = llm.hidden_size, vit.hidden_size
+    out.update(
+        {
+            "connector.fc1.weight": ((h, v), DTYPE),
+            "connector.fc1.bias": ((h,), DTYPE),
+            "connector.fc2.weight": ((h, h), DTYPE),
+            "connector.fc2.bias": ((h,), DTYPE),
+            "vit_pos_embed.pos_embed": ((config["vit_max_num_patch_per_side"] ** 2, h), DTYPE),
+            # generation-only, skipped by load_weights
+            "latent_pos_embed.pos_embed": ((64, h), DTYPE),
+            "llm2vae.weight": ((64, h), DTYPE),
+            "vae2llm.weight": ((h, 64), DTYPE),
+            "time_embedder.mlp.0.weight": ((h, 256), DTYPE),
+        }
+    )
+    for i in range(llm.num_hidden_layers):
+        out[f"language_model.model.layers.{i}.mlp_moe_gen.down_proj.weight"] = ((h, 64), DTYPE)
+    return out
+
+
+def _more_families() -> list[Family]:
+    return [
+        Family(
+            "bge-m3",
+            "BgeM3EmbeddingModel",
+            "BgeM3EmbeddingModel",
+            lambda h, n: roberta_config(h, n, "BgeM3EmbeddingModel", "xlm-roberta"),
+            lambda c: {
+                **hf_tensors("XLMRobertaModel", hf_config(c)),
+                # bge-m3's two heads (sparse_linear.pt, colbert_linear.pt on the hub)
+                "sparse_linear.weight": ((1, c["hidden_size"]), DTYPE),
+                "sparse_linear.bias": ((1,), DTYPE),
+                "colbert_linear.weight": ((c["hidden_size"], c["hidden_size"]), DTYPE),
+                "colbert_linear.bias": ((c["hidden_size"],), DTYPE),
+            },
+            "itertools.tee: the backbone branch is read to the end before the heads' (EL005)",
+            model_config=POOLING,
+        ),
+        Family(
+            "colbert-modernbert",
+            "ColBERTModernBertModel",
+            "ColBERTModernBertModel",
+            lambda h, n: {
+                "model_type": "modernbert",
+                "architectures": ["ColBERTModernBertModel"],
+                "hidden_size": h,
+                "num_hidden_layers": n,
+                "num_attention_heads": max(1, h // 64),
+                "intermediate_size": 2 * h,
+                "vocab_size": max(1024, 2 * h),
+                "max_position_embeddings": 512,
+                "colbert_dim": 128,
+                "pad_token_id": 0,
+                "dtype": "bfloat16",
+            },
+            lambda c: {
+                **hf_tensors("ModernBertModel", hf_config(c)),
+                "linear.weight": ((128, c["hidden_size"]), DTYPE),
+            },
+            "a helper lists the stream and splits off the projection (EL004, no fix)",
+            model_config=POOLING,
+        ),
+        Family(
+            "eagle3-llama",
+            "LlamaForCausalLMEagle3",
+            "Eagle3LlamaForCausalLM",
+            eagle3_config,
+            from_vllm("eagle3-llama", eagle3_name, eagle3_extra),
+            "a loop that keeps every renamed tensor in a dict (EL003)",
+            speculative={"method": "eagle3", "target": "target"},
+            files=target_llama,
+            max_layers=1,
+        ),
+        Family(
+            "dflash-qwen3",
+            "DFlashDraftModel",
+            "DFlashQwen3ForCausalLM",
+            dflash_config,
+            from_vllm("dflash-qwen3", dflash_name),
+            "a loop that keeps every renamed tensor in a dict (EL003)",
+            speculative={"method": "dflash", "target": "target"},
+            files=qwen3_target,
+        ),
+        Family(
+            "bagel",
+            "BagelForConditionalGeneration",
+            "BagelForConditionalGeneration",
+            bagel_config,
+            bagel_tensors,
+            "a loop that filters generation tensors into one list for AutoWeightsLoader (EL003)",
+        ),
+    ]
+
+
+FAMILIES: dict[str, Family] = {f.name: f for f in [*_families(), *_more_families()]}
 
 
 def catalogue() -> list[dict[str, Any]]:

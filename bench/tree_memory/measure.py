@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import filecmp
 import gc
+import hashlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -211,45 +212,78 @@ def install_stubs(extra: Sequence[str] = ()) -> None:
     sys.meta_path.append(StubFinder([*STUB_PACKAGES, *extra]))
 
 
-def build_model(checkpoint: str, meta: dict[str, Any]) -> tuple[Any, Any]:
-    """The real vLLM model class for the checkpoint's architecture, and its VllmConfig."""
+def build_model(checkpoint: str, meta: dict[str, Any], device: str = "cpu") -> tuple[Any, Any]:
+    """The real vLLM model class for the checkpoint's architecture, and its VllmConfig.
+
+    A draft model (``meta["speculative"]``: the method and the folder of a target
+    config) is built as vLLM's proposer builds it: the target's VllmConfig with a
+    SpeculativeConfig, and the draft's model config. ``device="meta"`` builds without
+    memory (checkpoints.py reads the parameter names and shapes that way).
+    """
     import torch
-    from vllm.config import DeviceConfig, ModelConfig, VllmConfig, set_current_vllm_config
+    from vllm.config import (
+        DeviceConfig,
+        ModelConfig,
+        ParallelConfig,
+        SpeculativeConfig,
+        VllmConfig,
+        set_current_vllm_config,
+    )
     from vllm.distributed import init_distributed_environment, initialize_model_parallel
+    from vllm.distributed.parallel_state import model_parallel_is_initialized
     from vllm.model_executor.model_loader.utils import initialize_model
     from vllm.utils.torch_utils import set_default_torch_dtype
 
     kwargs = {"skip_tokenizer_init": True, "dtype": meta.get("dtype", "bfloat16")}
     kwargs.update(meta.get("model_config", {}))
-    model_config = ModelConfig(model=checkpoint, **kwargs)
-    extra: dict[str, Any] = {}
-    if meta.get("speculative"):
-        # A draft model reads its own config from speculative_config.draft_model_config.
-        from vllm.config import SpeculativeConfig
-
-        extra["speculative_config"] = SpeculativeConfig(
+    spec = meta.get("speculative")
+    parallel = ParallelConfig()
+    if spec:
+        target = ModelConfig(model=str(Path(checkpoint) / spec["target"]), **kwargs)
+        speculative = SpeculativeConfig(
             model=checkpoint,
-            method=meta["speculative"],
+            method=spec["method"],
             num_speculative_tokens=1,
-            target_model_config=model_config,
-            target_parallel_config=None,  # type: ignore[arg-type]
+            target_model_config=target,
+            target_parallel_config=parallel,
         )
-    cfg = VllmConfig(model_config=model_config, device_config=DeviceConfig(device="cpu"), **extra)
+        cfg = VllmConfig(
+            model_config=target,
+            parallel_config=parallel,
+            speculative_config=speculative,
+            device_config=DeviceConfig(device="cpu"),
+        )
+        model_config = speculative.draft_model_config
+    else:
+        model_config = ModelConfig(model=checkpoint, **kwargs)
+        cfg = VllmConfig(
+            model_config=model_config, parallel_config=parallel, device_config=DeviceConfig(device="cpu")
+        )
     with set_current_vllm_config(cfg):
-        init_distributed_environment(
-            world_size=1,
-            rank=0,
-            local_rank=0,
-            distributed_init_method=f"tcp://127.0.0.1:{L4.free_port()}",
-            backend="gloo",
-        )
-        initialize_model_parallel(1, 1)
+        if not model_parallel_is_initialized():
+            init_distributed_environment(
+                world_size=1,
+                rank=0,
+                local_rank=0,
+                distributed_init_method=f"tcp://127.0.0.1:{L4.free_port()}",
+                backend="gloo",
+            )
+            initialize_model_parallel(1, 1)
         # As vLLM's own loader does: parameters created in the model dtype on CPU.
-        with set_default_torch_dtype(cfg.model_config.dtype), torch.device("cpu"):
-            model_cfg = cfg
-            if meta.get("speculative"):
-                model_cfg = cfg.with_hf_config(cfg.speculative_config.draft_model_config.hf_config)
-            return initialize_model(vllm_config=model_cfg), cfg
+        with set_default_torch_dtype(model_config.dtype), torch.device(device):
+            return initialize_model(vllm_config=cfg, model_config=model_config), cfg
+
+
+def param_digests(model: Any) -> dict[str, str]:
+    """A digest of every parameter's bytes: the ones load_weights leaves as they were
+    are the ones it did not load (whatever it returns)."""
+    import torch
+
+    out = {}
+    for name, p in model.named_parameters():
+        t = p.detach().contiguous().cpu()
+        out[name] = hashlib.sha1(t.view(-1).view(torch.uint8).numpy().data).hexdigest()
+    return out
 
 
 def fault_in(model: Any) -> None:
@@ -291,6 +325,7 @@ def measure(checkpoint: str, variant: str, malloc: str) -> dict[str, Any]:
     module_file = sys.modules[cls.__module__].__file__
     param_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     fault_in(model)
+    digests = param_digests(model)
 
     installed = installed_vllm()
     roots = {installed: installed.parent}
@@ -311,6 +346,7 @@ def measure(checkpoint: str, variant: str, malloc: str) -> dict[str, Any]:
     after = L4.status_kib("RssAnon")["RssAnon"]
     names = {n for n, _ in model.named_parameters()}
     missing = sorted(names - set(loaded or ()))
+    untouched = sorted(n for n, d in param_digests(model).items() if digests.get(n) == d)
     import torch
     import transformers
     import vllm
@@ -342,6 +378,7 @@ def measure(checkpoint: str, variant: str, malloc: str) -> dict[str, Any]:
         "loaded_params": len(loaded or ()),
         "returned_loaded": loaded is not None,
         "missing_params": missing,
+        "untouched_params": untouched,
         "state_sha256": L4.state_hash(model),
         "ran": calls.ran(),
         "versions": {
