@@ -43,6 +43,8 @@ class Family:
     # A draft model: {"method": SpeculativeConfig method, "target": folder of the target's config}
     speculative: dict[str, str] | None = None
     stub_modules: tuple[str, ...] = ()
+    # (module, table, key, value): a named size the family adds to a vLLM size table
+    register: tuple[tuple[str, str, str, list[int]], ...] = ()
     layer_step: int = 1
     max_layers: int = 64
     files: Callable[[Config], dict[str, str]] | None = None
@@ -187,6 +189,7 @@ def build_meta(family: Family) -> dict[str, Any]:
         "model_config": family.model_config,
         "speculative": family.speculative,
         "stub_modules": list(family.stub_modules),
+        "register": [list(r) for r in family.register],
     }
 
 
@@ -543,6 +546,111 @@ def bagel_tensors(config: Config) -> dict[str, TensorSpec]:
     return out
 
 
+def colpali_config(hidden: int, layers: int) -> Config:
+    d = dims(hidden)
+    text = {
+        "model_type": "gemma",
+        **d,
+        "num_key_value_heads": 1,
+        "head_dim": 64,
+        "num_hidden_layers": layers,
+        "hidden_activation": "gelu_pytorch_tanh",
+        "max_position_embeddings": 2048,
+    }
+    vision = {
+        "model_type": "siglip_vision_model",
+        "hidden_size": 128,
+        "intermediate_size": 256,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "image_size": 56,
+        "patch_size": 14,
+        "projection_dim": hidden,
+    }
+    vlm = {
+        "model_type": "paligemma",
+        "text_config": text,
+        "vision_config": vision,
+        "projection_dim": hidden,
+        "hidden_size": hidden,
+        "image_token_index": d["vocab_size"] - 1,
+        "vocab_size": d["vocab_size"],
+    }
+    return {
+        "model_type": "colpali",
+        "architectures": ["ColPaliForRetrieval"],
+        "vlm_config": vlm,
+        "embedding_dim": None,
+        "dtype": "bfloat16",
+    }
+
+
+def colpali_name(name: str) -> str | None:
+    """vidore/colpali-v1.3-hf names: everything under ``vlm.``; Gemma ties its head."""
+    if name.startswith("language_model.lm_head."):
+        return None
+    if name.startswith("custom_text_proj."):
+        return name.replace("custom_text_proj.", "embedding_proj_layer.")
+    return "vlm." + name
+
+
+NEMOTRON_PARSE_CONFIG = '''"""A stand-in for Nemotron-Parse's remote configuration (trust_remote_code)."""
+
+from transformers import MBartConfig, PretrainedConfig
+
+
+class NemotronParseConfig(PretrainedConfig):
+    model_type = "nemotron_parse"
+
+    def __init__(self, encoder=None, decoder=None, image_size=(64, 64), **kwargs):
+        super().__init__(**kwargs)
+        encoder = dict(encoder or {})
+        self.encoder = PretrainedConfig(**encoder)
+        self.encoder.args = encoder.get("args", {})
+        self.decoder = decoder if isinstance(decoder, MBartConfig) else MBartConfig(**(decoder or {}))
+        self.image_size = list(image_size)
+'''
+
+# RADIO's ViT sizes are a fixed table (vit_small ... vit_huge); Nemotron-Parse's neck
+# needs the huge width (1280), whose 32 layers alone are 1.2 GiB: the family adds the
+# same width with two layers.
+RADIO_TINY = "eagerlint_vit_1280_2layers_patch16"
+
+
+def nemotron_parse_config(hidden: int, layers: int) -> Config:
+    decoder = {
+        "d_model": 1024,  # the neck's output width
+        "decoder_layers": layers,
+        "decoder_attention_heads": 16,
+        "decoder_ffn_dim": 2048,
+        "encoder_layers": 0,
+        "vocab_size": 4096,
+        "max_position_embeddings": 1024,
+        "scale_embedding": True,
+    }
+    encoder = {"args": {"model": RADIO_TINY, "cpe_max_size": 256, "register_multiple": 8, "teachers": []}}
+    return {
+        "model_type": "nemotron_parse",
+        "architectures": ["NemotronParseForConditionalGeneration"],
+        "auto_map": {"AutoConfig": "configuration_nemotron_parse.NemotronParseConfig"},
+        "encoder": encoder,
+        "decoder": decoder,
+        "image_size": [64, 64],
+        "is_encoder_decoder": True,
+        "dtype": "bfloat16",
+    }
+
+
+def nemotron_parse_name(name: str) -> str | None:
+    """The hub's names: RADIO blocks under ``radio_model.model.blocks``."""
+    radio = "encoder.model_encoder."
+    if name.startswith(radio + "model.encoder.layers."):
+        return radio + "radio_model.model.blocks." + name[len(radio + "model.encoder.layers.") :]
+    if name.startswith(radio):
+        return radio + "radio_model." + name[len(radio) :]
+    return name
+
+
 def _more_families() -> list[Family]:
     return [
         Family(
@@ -605,6 +713,34 @@ def _more_families() -> list[Family]:
             "a loop that keeps every renamed tensor in a dict (EL003)",
             speculative={"method": "dflash", "target": "target"},
             files=qwen3_target,
+        ),
+        Family(
+            "colpali",
+            "ColPaliForRetrieval",
+            "ColPaliModel",
+            colpali_config,
+            from_vllm("colpali", colpali_name),
+            "list(weights) split into model and projection lists (EL002 safe fix + EL003)",
+            model_config=POOLING,
+        ),
+        Family(
+            "nemotron-parse",
+            "NemotronParseForConditionalGeneration",
+            "NemotronParseForConditionalGeneration",
+            nemotron_parse_config,
+            from_vllm("nemotron-parse", nemotron_parse_name),
+            "a loop that splits the stream into encoder and decoder lists (EL003); RADIO lists its part",
+            model_config={"trust_remote_code": True},
+            files=lambda c: {"configuration_nemotron_parse.py": NEMOTRON_PARSE_CONFIG},
+            register=(
+                (
+                    "vllm.transformers_utils.configs.radio",
+                    "VIT_TIMM_DIM_BY_NAME",
+                    RADIO_TINY,
+                    [1280, 2, 16, 5120],
+                ),
+            ),
+            max_layers=4,
         ),
         Family(
             "bagel",

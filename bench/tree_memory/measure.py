@@ -203,6 +203,28 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 STUB_PACKAGES = ("torchvision",)
 
 
+# Activation kernels that layer constructors look up in vLLM's compiled ``_C``
+# extension on the CPU platform (vllm/model_executor/layers/activation.py). The
+# extension of the 0.23.0 wheel is a CUDA build that cannot load here; forward would
+# use the kernel, building and loading weights never do.
+PLACEHOLDER_OPS = ("gelu_and_mul", "gelu_tanh_and_mul", "gelu_new", "gelu_fast", "gelu_quick", "fatrelu_and_mul")
+
+
+def placeholder_ops() -> list[str]:
+    """Declare each missing PLACEHOLDER_OPS in ``torch.ops._C`` with no kernel: looking
+    it up works, calling it raises. Returns the ones declared."""
+    import torch
+
+    declared = []
+    lib = torch.library.Library("_C", "FRAGMENT")  # noqa: TOR901 - kept alive below
+    for name in PLACEHOLDER_OPS:
+        if not hasattr(torch.ops._C, name):
+            lib.define(f"{name}(Tensor(a!) out, Tensor input) -> ()")
+            declared.append(name)
+    placeholder_ops.lib = lib  # type: ignore[attr-defined]
+    return declared
+
+
 def install_stubs(extra: Sequence[str] = ()) -> None:
     """Stub STUB_PACKAGES and ``extra``, after transformers has recorded them missing
     (it checks availability once, at import), so it never takes a stub for the real
@@ -210,6 +232,7 @@ def install_stubs(extra: Sequence[str] = ()) -> None:
     import transformers.utils.import_utils  # noqa: F401
 
     sys.meta_path.append(StubFinder([*STUB_PACKAGES, *extra]))
+    placeholder_ops()
 
 
 def build_model(checkpoint: str, meta: dict[str, Any], device: str = "cpu") -> tuple[Any, Any]:
@@ -234,6 +257,9 @@ def build_model(checkpoint: str, meta: dict[str, Any], device: str = "cpu") -> t
     from vllm.model_executor.model_loader.utils import initialize_model
     from vllm.utils.torch_utils import set_default_torch_dtype
 
+    for module, table, key, value in meta.get("register", []):
+        # A small size added to a table of named sizes (e.g. RADIO's ViT widths/depths).
+        getattr(importlib.import_module(module), table)[key] = tuple(value)
     kwargs = {"skip_tokenizer_init": True, "dtype": meta.get("dtype", "bfloat16")}
     kwargs.update(meta.get("model_config", {}))
     spec = meta.get("speculative")
