@@ -5,9 +5,10 @@ Runs in the harness venv, on the CPU platform, with stock vLLM:
     python affected.py --changes changes.json
 
 For every architecture of vLLM's model registry, the class is imported and its MRO
-walked; a class of the MRO that defines a changed function (``Cls.method`` or
-``Cls.method.<locals>...`` in the same file), or whose module defines a changed
-module-level function, makes the architecture affected at that level. What a model
+walked; a changed method (``Cls.method`` or ``Cls.method.<locals>...`` in the same
+file) that the class resolves to (not overridden below ``Cls``), or a changed
+module-level function of the class's own module, makes the architecture affected at
+that level. What a model
 reaches by composition (a sub-model's ``load_weights``) is found at run time instead,
 from the functions measure.py saw run. Prints one JSON object: per level the affected
 architectures, and the architectures whose module does not import here, with why.
@@ -32,6 +33,19 @@ def owner(qualname: str) -> str | None:
     module-level function."""
     head = qualname.split(".<locals>.")[0]
     return head.rsplit(".", 1)[0] if "." in head else None
+
+
+def method(qualname: str) -> str:
+    """The method a qualname belongs to (``A.f.<locals>.g`` -> ``f``)."""
+    return qualname.split(".<locals>.")[0].rsplit(".", 1)[-1]
+
+
+def resolves_to(cls: type, name: str, owner_cls: type) -> bool:
+    """Whether ``cls.name`` is the one ``owner_cls`` defines (not overridden before it)."""
+    for k in cls.__mro__:
+        if name in k.__dict__:
+            return k is owner_cls
+    return False
 
 
 def import_class(module: str, name: str) -> type | str:
@@ -73,7 +87,9 @@ def affected(changes: dict[str, Any]) -> dict[str, Any]:
                 rel = str(Path(file).relative_to(base))
                 for q in by_file.get(rel, []):
                     own = owner(q)
-                    if own == k.__qualname__ or (own is None and k is cls):
+                    if own is None and k is cls:
+                        reached.append(f"{rel}:{q}")  # a helper of the class's own module
+                    elif own == k.__qualname__ and resolves_to(cls, method(q), k):
                         reached.append(f"{rel}:{q}")
             if reached:
                 hits[arch] = {

@@ -207,11 +207,11 @@ def _vllm_ready() -> Any:
     return measure
 
 
-def vllm_shapes(family: Family, config: Config) -> dict[str, TensorSpec]:
+def vllm_shapes(family: Family, config: Config, split: bool = True) -> dict[str, TensorSpec]:
     """The vLLM model's own parameters, with fused projections split back into the
     checkpoint's parts (``qkv_proj`` -> ``q_proj``/``k_proj``/``v_proj`` by the layer's
-    ``output_sizes``, names from the class's ``packed_modules_mapping``). Built on the
-    meta device: no memory, no init."""
+    ``output_sizes``, names from the class's ``packed_modules_mapping``), and vocabulary
+    embeddings at their unpadded size. Built on the meta device: no memory, no init."""
     import tempfile
 
     measure = _vllm_ready()
@@ -221,7 +221,7 @@ def vllm_shapes(family: Family, config: Config) -> dict[str, TensorSpec]:
             (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
             (Path(tmp) / name).write_text(text)
         model, _ = measure.build_model(tmp, build_meta(family), device="meta")
-    packed = {**DEFAULT_PACKED, **getattr(model, "packed_modules_mapping", {})}
+    packed = {**DEFAULT_PACKED, **getattr(model, "packed_modules_mapping", {})} if split else {}
     modules = dict(model.named_modules())
     out: dict[str, TensorSpec] = {}
     for name, p in model.named_parameters():
@@ -234,7 +234,11 @@ def vllm_shapes(family: Family, config: Config) -> dict[str, TensorSpec]:
             for part, size in zip(parts, sizes, strict=True):
                 out[f"{mod_name[: -len(short)]}{part}.{leaf}"] = ((size, *p.shape[1:]), dtype)
         else:
-            out[name] = (tuple(p.shape), dtype)
+            shape = tuple(p.shape)
+            org = getattr(modules.get(mod_name), "org_vocab_size", None)
+            if org is not None and shape[0] > org:
+                shape = (org, *shape[1:])  # vocab embeddings are padded; checkpoints are not
+            out[name] = (shape, dtype)
     return out
 
 
@@ -242,14 +246,16 @@ def from_vllm(
     family_name: str,
     rename: Callable[[str], str | None],
     extra: Callable[[Config], dict[str, TensorSpec]] | None = None,
+    split: bool = True,
 ) -> Callable[[Config], dict[str, TensorSpec]]:
     """Checkpoint names from the vLLM class itself (for classes with no transformers
     twin): ``rename`` maps a (split) vLLM parameter name to the checkpoint's, or None to
-    leave it out; ``extra`` adds tensors the model does not hold (ones load_weights skips)."""
+    leave it out; ``extra`` adds tensors the model does not hold (ones load_weights skips);
+    ``split=False`` keeps fused projections fused (checkpoints that store them so)."""
 
     def tensors(config: Config) -> dict[str, TensorSpec]:
         out = {}
-        for name, spec in vllm_shapes(FAMILIES[family_name], config).items():
+        for name, spec in vllm_shapes(FAMILIES[family_name], config, split).items():
             new = rename(name)
             if new is not None:
                 out[new] = spec
@@ -651,6 +657,95 @@ def nemotron_parse_name(name: str) -> str | None:
     return name
 
 
+JINA_CONFIG = '''"""A stand-in for Jina's remote XLM-RoBERTa configuration (trust_remote_code)."""
+
+from transformers import XLMRobertaConfig
+
+
+class XLMRobertaFlashConfig(XLMRobertaConfig):
+    def __init__(self, rotary_emb_base=10000.0, lora_rank=4, lora_alpha=1, lora_adaptations=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rotary_emb_base = rotary_emb_base
+        self.rope_parameters = {"rope_type": "default", "rope_theta": rotary_emb_base}
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha
+        self.lora_adaptations = lora_adaptations or []
+'''
+
+JINA_ADAPTATIONS = ["retrieval.query", "retrieval.passage", "separation", "classification", "text-matching"]
+
+
+def jina_config(arch: str) -> Callable[[int, int], Config]:
+    def config(hidden: int, layers: int) -> Config:
+        c = roberta_config(hidden, layers, arch, "xlm-roberta")
+        c.update(
+            position_embedding_type="rotary",
+            rotary_emb_base=10000.0,
+            auto_map={"AutoConfig": "configuration_xlm_roberta.XLMRobertaFlashConfig"},
+            lora_rank=4,
+            lora_alpha=1,
+            lora_adaptations=JINA_ADAPTATIONS,
+        )
+        if arch.startswith("ColBERT"):
+            c["colbert_dim"] = 128
+        return c
+
+    return config
+
+
+# vLLM's names -> the Jina flash-attention implementation's (inverse of its mapper)
+JINA_NAMES = {
+    "embeddings.LayerNorm": "emb_ln",
+    "attn.qkv_proj": "mixer.Wqkv",
+    "attn.out_proj": "mixer.out_proj",
+    "attn_ln": "norm1",
+    "mlp.up_proj": "mlp.fc1",
+    "mlp.down_proj": "mlp.fc2",
+    "mlp_ln": "norm2",
+}
+
+
+def jina_name(name: str) -> str | None:
+    if name.startswith("colbert_linear."):
+        return name.replace("colbert_linear.", "linear.")
+    for new, old in JINA_NAMES.items():
+        name = name.replace(new, old)
+    return "roberta." + name.removeprefix("model.")
+
+
+def jina_lora_tensors(config: Config) -> dict[str, TensorSpec]:
+    """jina-embeddings-v3: every linear and the word embedding carry LoRA adapters
+    (``parametrizations.weight.original`` + ``.0.lora_A``/``.0.lora_B``, one per task),
+    merged by load_weights."""
+    out: dict[str, TensorSpec] = {}
+    rank, tasks = config["lora_rank"], len(config["lora_adaptations"])
+    for name, spec in FAMILIES["jina-v3"].tensors.__wrapped__(config).items():  # type: ignore[attr-defined]
+        shape, dtype = spec
+        if (
+            name.endswith(".weight")
+            and len(shape) == 2
+            and ("mixer." in name or "mlp." in name or "word_emb" in name)
+        ):
+            base = name[: -len(".weight")] + ".parametrizations.weight"
+            out[base + ".original"] = spec
+            if "embeddings" in name:  # the embedding's A and B are swapped (see jina_merge_lora_weights)
+                out[base + ".0.lora_A"] = ((tasks, shape[0], rank), dtype)
+                out[base + ".0.lora_B"] = ((tasks, rank, shape[1]), dtype)
+            else:
+                out[base + ".0.lora_A"] = ((tasks, rank, shape[1]), dtype)
+                out[base + ".0.lora_B"] = ((tasks, shape[0], rank), dtype)
+        else:
+            out[name] = spec
+    return out
+
+
+def wrapped(
+    plain: Callable[[Config], dict[str, TensorSpec]], outer: Callable[[Config], dict[str, TensorSpec]]
+) -> Any:
+    outer.__wrapped__ = plain  # type: ignore[attr-defined]
+    return outer
+
+
 def _more_families() -> list[Family]:
     return [
         Family(
@@ -741,6 +836,26 @@ def _more_families() -> list[Family]:
                 ),
             ),
             max_layers=4,
+        ),
+        Family(
+            "colbert-jina",
+            "ColBERTJinaRobertaModel",
+            "ColBERTJinaRobertaModel",
+            jina_config("ColBERTJinaRobertaModel"),
+            from_vllm("colbert-jina", jina_name, split=False),
+            "list(weights) split into backbone and projection lists (EL002 safe fix + EL003)",
+            model_config={**POOLING, "trust_remote_code": True},
+            files=lambda c: {"configuration_xlm_roberta.py": JINA_CONFIG},
+        ),
+        Family(
+            "jina-v3",
+            "XLMRobertaModel",
+            "RobertaEmbeddingModel",
+            jina_config("XLMRobertaModel"),
+            wrapped(from_vllm("jina-v3", jina_name, split=False), jina_lora_tensors),
+            "LoRA adapters merged in a dict of the whole stream (EL004, no fix)",
+            model_config={**POOLING, "trust_remote_code": True},
+            files=lambda c: {"configuration_xlm_roberta.py": JINA_CONFIG},
         ),
         Family(
             "bagel",

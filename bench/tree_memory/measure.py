@@ -207,7 +207,14 @@ STUB_PACKAGES = ("torchvision",)
 # extension on the CPU platform (vllm/model_executor/layers/activation.py). The
 # extension of the 0.23.0 wheel is a CUDA build that cannot load here; forward would
 # use the kernel, building and loading weights never do.
-PLACEHOLDER_OPS = ("gelu_and_mul", "gelu_tanh_and_mul", "gelu_new", "gelu_fast", "gelu_quick", "fatrelu_and_mul")
+PLACEHOLDER_OPS = (
+    "gelu_and_mul",
+    "gelu_tanh_and_mul",
+    "gelu_new",
+    "gelu_fast",
+    "gelu_quick",
+    "fatrelu_and_mul",
+)
 
 
 def placeholder_ops() -> list[str]:
