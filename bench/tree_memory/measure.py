@@ -223,7 +223,7 @@ def placeholder_ops() -> list[str]:
     import torch
 
     declared = []
-    lib = torch.library.Library("_C", "FRAGMENT")  # noqa: TOR901 - kept alive below
+    lib = torch.library.Library("_C", "FRAGMENT")  # kept alive below, or the ops go
     for name in PLACEHOLDER_OPS:
         if not hasattr(torch.ops._C, name):
             lib.define(f"{name}(Tensor(a!) out, Tensor input) -> ()")
