@@ -799,6 +799,70 @@ def cheers_extra(config: Config) -> dict[str, TensorSpec]:
     }
 
 
+def ernie_head(arch: str, hf_cls: str) -> Family:
+    kind = "sequence" if "Sequence" in arch else "token"
+    return Family(
+        f"ernie-{kind}-cls",
+        arch,
+        arch,
+        lambda h, n: {**bert_config(h, n, arch, "ernie"), "use_task_id": True, "num_labels": 4},
+        from_hf(hf_cls),
+        "list(weights) used three times (EL002, no fix)",
+        model_config=POOLING,
+    )
+
+
+def colqwen3_config(hidden: int, layers: int) -> Config:
+    d = dims(hidden)
+    text = {
+        "model_type": "qwen3_vl_text",
+        **d,
+        "head_dim": 64,
+        "num_hidden_layers": layers,
+        "max_position_embeddings": 2048,
+        "rms_norm_eps": 1e-6,
+        "rope_parameters": {"rope_type": "default", "rope_theta": 5_000_000.0, "mrope_section": [8, 12, 12]},
+        "tie_word_embeddings": True,
+    }
+    vision = {
+        "model_type": "qwen3_vl",
+        "depth": 2,
+        "hidden_size": 128,
+        "intermediate_size": 256,
+        "num_heads": 2,
+        "in_channels": 3,
+        "patch_size": 16,
+        "spatial_merge_size": 2,
+        "temporal_patch_size": 2,
+        "out_hidden_size": hidden,
+        "num_position_embeddings": 64,
+        "deepstack_visual_indexes": [0, 1],
+    }
+    return {
+        "model_type": "colqwen3",
+        "architectures": ["ColQwen3"],
+        "text_config": text,
+        "vision_config": vision,
+        "image_token_id": d["vocab_size"] - 3,
+        "video_token_id": d["vocab_size"] - 2,
+        "vision_start_token_id": d["vocab_size"] - 4,
+        "embed_dim": 128,
+        "tie_word_embeddings": True,
+        "dtype": "bfloat16",
+    }
+
+
+def colqwen3_name(name: str) -> str | None:
+    """TomoroAI's layout: the backbone under ``vlm.model.``; the head ties."""
+    if name.startswith("language_model.lm_head."):
+        return None
+    if name.startswith("custom_text_proj."):
+        return name.replace("custom_text_proj.", "embedding_proj_layer.")
+    if name.startswith("language_model.model."):
+        return "vlm.model.language_model." + name[len("language_model.model.") :]
+    return "vlm.model." + name
+
+
 def _more_families() -> list[Family]:
     return [
         Family(
@@ -910,6 +974,17 @@ def _more_families() -> list[Family]:
             model_config={**POOLING, "trust_remote_code": True},
             files=lambda c: {"configuration_xlm_roberta.py": JINA_CONFIG},
         ),
+        ernie_head("ErnieForSequenceClassification", "ErnieForSequenceClassification"),
+        ernie_head("ErnieForTokenClassification", "ErnieForTokenClassification"),
+        Family(
+            "colqwen3",
+            "ColQwen3",
+            "ColQwen3Model",
+            colqwen3_config,
+            from_vllm("colqwen3", colqwen3_name),
+            "list(weights) scanned for prefixes, then split (EL002, no fix: used three times)",
+            model_config=POOLING,
+        ),
         Family(
             "cheers",
             "CheersForConditionalGeneration",
@@ -945,6 +1020,8 @@ NOT_BUILT: dict[str, str] = {
     ),
     "Terratorch": "needs the terratorch package (timm, torchvision, lightning): no torchvision build "
     "matches torch 2.13.0+cpu here",
+    "Eagle3DeepseekV2ForCausalLM": "a deepseek_v3 draft's architecture is rewritten by SpeculativeConfig "
+    "to Eagle3DeepSeekMTPModel, which vLLM 0.23.0's registry does not know (ValidationError)",
     "Fairseq2LlamaForCausalLM": "load_weights unwraps fairseq2's .pt layout ({'model_key': ...}); "
     "runai_safetensors_weights_iterator cannot produce it",
 }
