@@ -5,6 +5,7 @@ metadata for a large module costs more than the parse, so a module is parsed
 per function: the outline (`eagerlint/outline.py`) cuts a function's lines, and
 only that snippet is parsed, when first asked for.  If a snippet does not parse
 on its own (`SnippetError`), the caller starts again with the whole module.
+Every parse goes through `eagerlint.parsing`, so no text can overflow the stack.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from eagerlint import parsing
 from eagerlint.analysis.flow import COLLECTION_BUILTINS
 from eagerlint.analysis.walk import descendants, every_node
 from eagerlint.model import Position
@@ -82,8 +84,15 @@ class ModuleSource:
             self._shadowed = shadowed_builtins(self.text)
         return self._shadowed
 
+    def _parse(self, text: str) -> cst.Module:
+        try:
+            return parsing.parse_module(text)
+        except parsing.Unparsable as exc:
+            exc.filename = exc.filename or self.filename
+            raise
+
     def _parse_whole(self) -> None:
-        piece = _Parsed(cst.parse_module(self.text), 0)
+        piece = _Parsed(self._parse(self.text), 0)
         self._pieces = [piece]
         for node in descendants(piece.module):
             if isinstance(node, cst.FunctionDef):
@@ -100,7 +109,7 @@ class ModuleSource:
         # An indented method parses as the body of a dummy block; rows shift by one.
         prefix = "if 1:\n" if block.indent else ""
         try:
-            module = cst.parse_module(prefix + snippet)
+            module = self._parse(prefix + snippet)
         except cst.ParserSyntaxError as exc:
             raise SnippetError(block.name) from exc
         node = _first_function(module)

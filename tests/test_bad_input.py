@@ -1,0 +1,199 @@
+"""The bad-input catalogue: every input that once crashed, hid an error or harmed a file.
+
+Each case runs eagerlint on a tree that holds the bad input and one good file
+with a fixable finding (`pkg/llama.py`), and checks the documented exit code,
+exactly one line on stderr (none where the input is not an error), no
+traceback, and that the good file is still reported or fixed.  Cases run
+through a real subprocess where a crash is what is being ruled out, in-process
+(with monkeypatching) where the error needs a permission root always has.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[1]
+LLAMA = """\
+class CausalLM:
+    def load_weights(self, weights):
+        loader = AutoWeightsLoader(self)
+        weights = [self.permute(name, w) for name, w in weights]
+        return loader.load_weights(weights)
+"""
+FIXED_LINE = "weights = (self.permute(name, w) for name, w in weights)"
+REPORTED = "pkg/llama.py:4:19: EL001"
+MODES = ("check", "fix", "diff")
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def errors(self) -> list[str]:
+        return self.stderr.splitlines()
+
+
+def eagerlint(*args: str, cwd: Path, stdin: bytes | None = None) -> Run:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "eagerlint", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    return Run(done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"))
+
+
+def mode_args(mode: str) -> tuple[str, ...]:
+    # --diff's own summary goes to stderr (as ruff's does): --quiet leaves only errors there.
+    flags = {"check": (), "fix": ("--fix",), "diff": ("--diff", "--quiet")}[mode]
+    return ("check", *flags, "--no-cache", "--output-format", "concise")
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "llama.py").write_text(LLAMA)
+    return tmp_path
+
+
+def expect(run: Run, code: int, line: str | None) -> None:
+    """The exit code, and exactly one stderr line holding `line` (None: no line)."""
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == code, (run.returncode, run.stderr, run.stdout)
+    if line is None:
+        assert run.errors == [], run.stderr
+    else:
+        assert len(run.errors) == 1 and line in run.errors[0], run.stderr
+
+
+def good_file_handled(tree: Path, run: Run, mode: str) -> None:
+    """The good file is reported (check), fixed (fix) or shown fixed (diff)."""
+    text = (tree / "pkg" / "llama.py").read_text()
+    if mode == "check":
+        assert REPORTED in run.stdout, run.stdout
+    elif mode == "fix":
+        assert FIXED_LINE in text
+    else:
+        assert f"+        {FIXED_LINE}" in run.stdout and FIXED_LINE not in text
+
+
+def loader_with(line: str) -> str:
+    """A loader with a finding, and `line` inside it (so it is parsed by libcst)."""
+    return f"def load_weights(self, weights):\n    ws = [w for w in weights]\n    {line}\n    return ws\n"
+
+
+# -- 3. no input can take the run down ------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("where", ["in a loader", "at module level"])
+def test_8000_chained_plus_terms_are_one_line(tree: Path, mode: str, where: str) -> None:
+    # libcst's native parser overflowed the stack on this (SIGSEGV, exit 139, nothing
+    # reported); with --fix/--diff the whole-module re-parse did so for any such line.
+    terms = " + ".join(["a"] * 8000)
+    source = loader_with(f"x = {terms}") if where == "in a loader" else f"{LLAMA}\nX = {terms}\n"
+    (tree / "pkg" / "deep.py").write_text(source)
+    run = eagerlint(*mode_args(mode), "pkg", cwd=tree)
+    expect(run, 2, "pkg/deep.py: syntax error: too deeply nested for Python's parser")
+    good_file_handled(tree, run, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_long_and_chain_that_cpython_keeps_flat_is_parsed_on_a_large_stack(tree: Path, mode: str) -> None:
+    # CPython accepts any number of `and` terms; libcst nests them, one level each, and
+    # needs ~25 MiB of stack for 20,000: more than a main thread has.  Outside a loader
+    # only CPython reads it; inside one, libcst parses it and the walk is too deep.
+    chain = " and ".join(["a"] * 20_000)
+    (tree / "pkg" / "flat.py").write_text(f"{LLAMA}\nX = {chain}\n")
+    (tree / "pkg" / "inside.py").write_text(loader_with(f"x = {chain}"))
+    run = eagerlint(*mode_args(mode), "pkg", cwd=tree)
+    expect(run, 2, "pkg/inside.py: cannot analyse: nested too deeply for eagerlint's analysis")
+    good_file_handled(tree, run, mode)
+    if mode == "check":
+        assert "pkg/flat.py:4:19: EL001" in run.stdout
+
+
+def test_a_text_that_would_need_too_much_stack_is_one_line(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eagerlint import cli, parsing
+
+    monkeypatch.setattr(parsing, "MAX_STACK", parsing.RESERVE + 100 * parsing.PER_LEVEL)
+    (tree / "pkg" / "wide.py").write_text(loader_with("x = " + " or ".join(["a"] * 200)))
+    monkeypatch.chdir(tree)
+    assert cli.main(["check", "--no-cache", "--output-format", "concise", "pkg"]) == 2
+    out = capsys.readouterr()
+    assert out.err.splitlines() == [
+        "eagerlint: error: pkg/wide.py: cannot analyse: libcst would need 64 MiB of stack "
+        "for its `and`/`or`/`.` nesting"
+    ]
+    assert REPORTED in out.out
+
+
+def test_a_text_beyond_the_worker_stack_gets_a_thread_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eagerlint import parsing
+
+    monkeypatch.setattr(parsing, "WORKER_STACK", parsing.RESERVE)
+    calls: list[int] = []
+    real = parsing._run_on_own_thread
+
+    def spy(stack: int, fn: Callable[[str], T], arg: str) -> T:
+        calls.append(stack)
+        return real(stack, fn, arg)
+
+    monkeypatch.setattr(parsing, "_run_on_own_thread", spy)
+    module = parsing.parse_module("x = " + " and ".join(["a"] * 20_000) + "\n")
+    assert len(module.body) == 1 and calls == [parsing.stack_needed("x = " + " and ".join(["a"] * 20_000))]
+
+
+# -- 5. syntax errors: CPython's message, wherever the error is -----------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_syntax_error_outside_the_loader_is_reported_not_blamed_on_a_fix(tree: Path, mode: str) -> None:
+    # Only the loader was parsed: check gave exit 1 with its finding, --fix blamed itself
+    # ("internal error: a fix produced invalid code").
+    (tree / "pkg" / "broken.py").write_text(LLAMA + "\n\ndef broken(:\n    pass\n")
+    run = eagerlint(*mode_args(mode), "pkg", cwd=tree)
+    expect(run, 2, "pkg/broken.py: syntax error: line 8, column 12: invalid syntax")
+    good_file_handled(tree, run, mode)
+    assert "def broken(:" in (tree / "pkg" / "broken.py").read_text()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_tab_error_is_a_syntax_error(tree: Path, mode: str) -> None:
+    source = LLAMA.replace("        return loader", "\treturn loader")
+    (tree / "pkg" / "tabs.py").write_text(source)
+    run = eagerlint(*mode_args(mode), "pkg", cwd=tree)
+    expect(run, 2, "pkg/tabs.py: syntax error: line 5, column 1: inconsistent use of tabs and spaces")
+    good_file_handled(tree, run, mode)
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"def load_weights(self, w):\n    x = '\xff'\n", "pkg/bad.py: syntax error: cannot decode as utf-8"),
+        (b"def load_weights(self, w):\n    x = 1\x00\n", "pkg/bad.py: syntax error: source code string"),
+    ],
+    ids=["undecodable", "null byte"],
+)
+def test_bytes_that_are_not_python_text(tree: Path, data: bytes, line: str) -> None:
+    (tree / "pkg" / "bad.py").write_bytes(data)
+    run = eagerlint(*mode_args("check"), "pkg", cwd=tree)
+    expect(run, 2, line)
+    good_file_handled(tree, run, "check")
