@@ -36,19 +36,42 @@ class Block:
         return "".join(lines[self.start : self.end])
 
     def method(self, name: str) -> Block | None:
-        return next((c for c in self.children if c.kind == "def" and c.name == name), None)
+        if self._methods is None:
+            self._methods = _first_by_name(self.children, "def")
+        return self._methods.get(name)
+
+    # Looked up by name once per call the analysis resolves: a scan would make a
+    # module with thousands of functions quadratic.  Built on first use, after the
+    # outline is complete.
+    _methods: dict[str, Block] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
 class Outline:
     lines: list[str]
     blocks: list[Block]  # top-level defs and classes, in order
+    _by_kind: dict[str, dict[str, Block]] = field(default_factory=dict, repr=False, compare=False)
 
     def function(self, name: str) -> Block | None:
-        return next((b for b in self.blocks if b.kind == "def" and b.name == name), None)
+        return self._named("def").get(name)
 
     def cls(self, name: str) -> Block | None:
-        return next((b for b in self.blocks if b.kind == "class" and b.name == name), None)
+        return self._named("class").get(name)
+
+    def _named(self, kind: str) -> dict[str, Block]:
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = self._by_kind[kind] = _first_by_name(self.blocks, kind)
+        return found
+
+
+def _first_by_name(blocks: list[Block], kind: str) -> dict[str, Block]:
+    """Name -> the first block of that kind and name (as a scan in order would find)."""
+    found: dict[str, Block] = {}
+    for block in blocks:
+        if block.kind == kind:
+            found.setdefault(block.name, block)
+    return found
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")

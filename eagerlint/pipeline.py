@@ -46,14 +46,15 @@ def _findings(
     from eagerlint.engine import analyse
     from eagerlint.outline import outline
 
+    shape = outline(text)
     try:
-        found, deps = analyse(text, outline(text), filename, settings.analysis, project)
+        found, deps = analyse(text, shape, filename, settings.analysis, project)
     except cst.ParserSyntaxError as exc:
         # CPython accepted the file (`check_syntax` ran first): libcst's grammar differs.
         where = f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
         raise parsing.Unparsable(f"libcst does not parse it ({where})") from None
     codes = settings.codes_for(filename)
-    kept, silenced = suppress.apply([f for f in found if f.code in codes], text)
+    kept, silenced = suppress.apply([f for f in found if f.code in codes], text, shape.lines)
     paths = (
         tuple(sorted({p for m in project.closure(deps) for p in project.paths_of_module(m)}))
         if project

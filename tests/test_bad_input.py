@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -197,3 +197,78 @@ def test_bytes_that_are_not_python_text(tree: Path, data: bytes, line: str) -> N
     run = eagerlint(*mode_args("check"), "pkg", cwd=tree)
     expect(run, 2, line)
     good_file_handled(tree, run, "check")
+
+
+# -- 7. linear cost: checked by structure here, timed in bench/speed/bigfiles.py --------
+
+
+def many_loaders(count: int) -> str:
+    return "".join(
+        f"def load_weights_{i}(weights: Iterable[tuple[str, torch.Tensor]]):\n"
+        f"    kept = [w for _, w in weights]\n    for w in kept:\n        w.copy_(w)\n\n\n"
+        for i in range(count)
+    )
+
+
+def test_each_parsed_piece_is_indexed_once_for_positions(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Positions were found by scanning every parsed piece for every node: quadratic
+    # (a generated 575 kB file with 1,000 classes took 34 s).
+    from eagerlint.analysis import source
+    from tests.helpers import run
+
+    indexed: list[int] = []
+    real = source.descendants
+
+    def counting(node: Any) -> Any:
+        indexed.append(id(node))
+        return real(node)
+
+    monkeypatch.setattr(source, "descendants", counting)
+    result = run(many_loaders(200))
+    assert len(result.findings) == 200
+    assert [f.location.row for f in result.findings] == [2 + 6 * i for i in range(200)]
+    assert len(indexed) == len(set(indexed)) <= 200
+
+
+def test_fast_positions_agree_with_libcst_metadata(fixtures: Path) -> None:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from eagerlint.analysis.source import positions
+
+    for path in sorted(fixtures.glob("*.py")):
+        module = cst.parse_module(path.read_text())
+        expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        assert dict(positions(module)) == dict(expected), path.name
+
+
+def test_a_fix_is_checked_over_the_blocks_it_touched(monkeypatch: pytest.MonkeyPatch) -> None:
+    # --fix re-parsed the whole module with libcst (~12 s/MB) to check its output.
+    from eagerlint import parsing
+    from eagerlint.pipeline import FixMode
+    from tests.helpers import run
+
+    checked: list[str] = []
+    real = parsing.check_syntax
+
+    def spy(text: str, filename: str) -> None:
+        checked.append(text)
+        real(text, filename)
+
+    monkeypatch.setattr(parsing, "check_syntax", spy)
+    rest = "".join(f"def other_{i}(x):\n    return x + {i}\n\n\n" for i in range(500))
+    result = run(LLAMA + "\n\n" + rest, FixMode.SAFE)
+    assert result.fixed_source is not None and FIXED_LINE in result.fixed_source
+    assert len(checked) == 2 and checked[0] == LLAMA + "\n\n" + rest  # the file, then the fix
+    assert checked[1] == LLAMA.replace("[self.permute(name, w) for name, w in weights]", FIXED_LINE[10:])
+
+
+def test_outline_lookups_find_the_first_block_of_a_name() -> None:
+    from eagerlint.outline import outline
+
+    shape = outline(
+        "def f():\n    pass\ndef f():\n    pass\nclass C:\n    def m(self): pass\n    def m(self): pass\n"
+    )
+    assert shape.function("f") is shape.blocks[0]
+    c = shape.cls("C")
+    assert c is not None and c.method("m") is c.children[0] and shape.function("g") is None
