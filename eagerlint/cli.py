@@ -119,6 +119,7 @@ def _check(args: argparse.Namespace) -> int:
     from eagerlint import config, discover, report
     from eagerlint.edits import write_atomic
     from eagerlint.model import ErrorKind, FileError, FileResult
+    from eagerlint.outline import split_lines
     from eagerlint.pipeline import FixMode, check_bytes
 
     try:
@@ -175,8 +176,8 @@ def _check(args: argparse.Namespace) -> int:
     changed = [r for r in results if r.fixed_source is not None]
     if args.diff:
         for r in changed:
-            before = sources[r.filename].decode(r.encoding, errors="replace").splitlines(keepends=True)
-            after = (r.fixed_source or "").splitlines(keepends=True)
+            before = split_lines(sources[r.filename].decode(r.encoding, errors="replace"))
+            after = split_lines(r.fixed_source or "")
             name = report.display_name(r.filename)
             out.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
         if not args.quiet and changed:
@@ -221,7 +222,7 @@ def _check(args: argparse.Namespace) -> int:
             shown = result.fixed_source
             if shown is None:
                 shown = sources.get(f.filename, b"").decode(result.encoding, errors="replace")
-            lines = shown.splitlines()
+            lines = split_lines(shown)
             print("\n".join(report.full(f, lines, args.show_flow)), file=out)
     if not args.quiet and args.output_format != "json":
         for line in report.summary(results, findings, args.fix, args.unsafe_fixes):

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_HEADER = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
-_DECORATOR = re.compile(r"^[ \t]*@")
+# A form feed counts as whitespace before a statement, as in CPython's tokenizer.
+_HEADER = re.compile(r"^(?P<indent>[ \t\f]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
+_DECORATOR = re.compile(r"^[ \t\f]*@")
 _BASE = re.compile(r"[A-Za-z_][\w.]*")
 
 
@@ -78,12 +79,19 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines with their endings, split only where Python (and libcst) splits."""
+    """Lines with their endings, split only where Python (and libcst) splits.
+
+    The one definition of a line in eagerlint (outline, positions, code frames,
+    diffs, `noqa`): `\r\n`, `\r` or `\n`.  `str.splitlines` also splits on form
+    feeds, `\x1c`-`\x1e`, `\x85`, `\u2028` and `\u2029`, which Python does not.
+    """
     return _LINE.findall(text)
 
 
 def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
+    """The indentation CPython sees: a form feed resets the column to 0."""
+    lead = line[: len(line) - len(line.lstrip(" \t\f"))]
+    return len(lead) - lead.rfind("\f") - 1
 
 
 def _is_code(line: str) -> bool:
@@ -103,10 +111,10 @@ def outline(text: str) -> Outline:
             string = _string_state(line, string)
         if starts_in_string:
             continue  # the inside of a docstring is neither a header nor a dedent
-        stripped = line.lstrip(" \t")
+        stripped = line.lstrip(" \t\f")
         if not stripped or stripped[0] in "#\r\n":
-            continue
-        indent = len(line) - len(stripped)
+            continue  # blank (a lone form feed too) or a comment: neither opens nor closes
+        indent = _indent(line)
         while open_blocks and indent <= open_blocks[-1].indent and not _continues(lines, i):
             _close(open_blocks.pop(), i, lines)
         header = _HEADER.match(line)

@@ -272,3 +272,48 @@ def test_outline_lookups_find_the_first_block_of_a_name() -> None:
     assert shape.function("f") is shape.blocks[0]
     c = shape.cls("C")
     assert c is not None and c.method("m") is c.children[0] and shape.function("g") is None
+
+
+# -- 9. one definition of a line: \r, \n, \r\n ----------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["check", "fix"])
+def test_a_form_feed_line_does_not_end_a_function(tree: Path, mode: str) -> None:
+    # The outline took a line holding a form feed for code at column 0: the method
+    # ended there, and the finding said "not used" with no fix.
+    source = LLAMA.replace("        weights = [", "\f\n        weights = [").replace("class", "\fclass")
+    (tree / "pkg" / "llama.py").write_text(source)
+    run = eagerlint(*mode_args(mode), "pkg", cwd=tree)
+    expect(run, 1, None)
+    if mode == "check":
+        assert "pkg/llama.py:5:19: EL001 [*] List comprehension" in run.stdout
+    else:
+        assert (tree / "pkg" / "llama.py").read_text() == source.replace("= [self", "= (self").replace(
+            "weights]", "weights)"
+        )
+
+
+def test_the_code_frame_counts_lines_as_python_does(tree: Path) -> None:
+    # str.splitlines also splits on \x0c, \x1c-\x1e, \x85, \u2028: the frame showed
+    # the wrong line.
+    comment = "    # a\x1cb\x1dc\x1ed\x85e\u2028f\u2029g\x0bh\x0ci\n"
+    (tree / "pkg" / "llama.py").write_text(LLAMA.replace("    def load", comment + "    def load"))
+    run = eagerlint("check", "--no-cache", "pkg", cwd=tree)
+    expect(run, 1, None)
+    assert "5 |         weights = [self.permute(name, w) for name, w in weights]" in run.stdout
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_old_mac_and_windows_line_endings(tree: Path, ending: str) -> None:
+    (tree / "pkg" / "llama.py").write_bytes(LLAMA.replace("\n", ending).encode())
+    quiet = LLAMA.replace("weights]\n", "weights]  # noqa: EL001\n")
+    (tree / "pkg" / "quiet.py").write_bytes(quiet.replace("\n", ending).encode())
+    run = eagerlint("check", "--no-cache", "--output-format", "concise", "pkg", cwd=tree)
+    expect(run, 1, None)
+    assert REPORTED in run.stdout and "quiet.py" not in run.stdout  # its noqa line is silenced
+    fixed = eagerlint("check", "--fix", "--no-cache", "pkg", cwd=tree)
+    expect(fixed, 1, None)
+    data = (tree / "pkg" / "llama.py").read_bytes()
+    assert (
+        data == LLAMA.replace("[self", "(self").replace("weights]", "weights)").replace("\n", ending).encode()
+    )
