@@ -45,9 +45,10 @@ class Run:
         return self.stderr.splitlines()
 
 
-def eagerlint(*args: str, cwd: Path, stdin: bytes | None = None) -> Run:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
+def raw_eagerlint(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
+    return subprocess.run(
         [sys.executable, "-m", "eagerlint", *args],
         cwd=cwd,
         input=stdin,
@@ -55,6 +56,10 @@ def eagerlint(*args: str, cwd: Path, stdin: bytes | None = None) -> Run:
         env=env,
         timeout=300,
     )
+
+
+def eagerlint(*args: str, cwd: Path, stdin: bytes | None = None) -> Run:
+    done = raw_eagerlint(*args, cwd=cwd, stdin=stdin)
     return Run(done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"))
 
 
@@ -317,3 +322,202 @@ def test_old_mac_and_windows_line_endings(tree: Path, ending: str) -> None:
     assert (
         data == LLAMA.replace("[self", "(self").replace("weights]", "weights)").replace("\n", ending).encode()
     )
+
+
+# -- 8. writes that keep what is around the file --------------------------------------
+
+FIXED = LLAMA.replace("[self.permute(name, w) for name, w in weights]", FIXED_LINE[10:])
+
+
+def fix_in_process(tree: Path, capsys: pytest.CaptureFixture[str], *paths: str) -> tuple[int, list[str]]:
+    from eagerlint import cli
+
+    os.chdir(tree)
+    code = cli.main(["check", "--fix", "--no-cache", "--output-format", "concise", *paths])
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err
+    return code, out.err.splitlines()
+
+
+def test_a_symlink_is_followed_and_its_target_fixed(tree: Path) -> None:
+    (tree / "pkg" / "link.py").symlink_to("llama.py")
+    run = eagerlint(*mode_args("fix"), "pkg/link.py", cwd=tree)
+    expect(run, 1, None)
+    assert (tree / "pkg" / "link.py").is_symlink() and (tree / "pkg" / "llama.py").read_text() == FIXED
+
+
+def test_a_hard_linked_file_is_rewritten_in_place(tree: Path) -> None:
+    os.link(tree / "pkg" / "llama.py", tree / "other.py")
+    inode = (tree / "other.py").stat().st_ino
+    run = eagerlint(*mode_args("fix"), "pkg/llama.py", cwd=tree)
+    expect(run, 1, None)
+    assert (tree / "other.py").read_text() == FIXED
+    assert (tree / "pkg" / "llama.py").stat().st_ino == inode and (tree / "other.py").stat().st_nlink == 2
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file another owner needs root")
+def test_owner_group_and_mode_are_kept(tree: Path) -> None:
+    path = tree / "pkg" / "llama.py"
+    os.chown(path, 1234, 2345)
+    path.chmod(0o640)
+    run = eagerlint(*mode_args("fix"), "pkg", cwd=tree)
+    expect(run, 1, None)
+    info = path.stat()
+    assert path.read_text() == FIXED and (info.st_uid, info.st_gid, info.st_mode & 0o7777) == (
+        1234,
+        2345,
+        0o640,
+    )
+
+
+def test_an_owner_the_process_cannot_give_is_kept_by_writing_in_place(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As a plain user, a group-writable file of someone else would become the user's.
+    path = tree / "pkg" / "llama.py"
+    inode = path.stat().st_ino
+    monkeypatch.setattr(os, "fstat", lambda fd: os.stat_result((0o100600, 0, 0, 1, 999, 999, 0, 0, 0, 0)))
+
+    def refuse(fd: int, uid: int, gid: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "fchown", refuse)
+    assert fix_in_process(tree, capsys, "pkg") == (1, [])
+    assert path.read_text() == FIXED and path.stat().st_ino == inode
+
+
+def unwritable(monkeypatch: pytest.MonkeyPatch, names: set[str]) -> None:
+    """No temporary file in any folder, and no write to the files named: what a plain
+    user sees in a folder and files they may not write (root may write anything)."""
+    import tempfile
+
+    def no_temp(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    real_open = Path.open
+
+    def guarded(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if self.name in names and mode != "rb" and "r" in mode and "+" in mode:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", no_temp)
+    monkeypatch.setattr(Path, "open", guarded)
+
+
+def test_fix_in_a_folder_the_user_cannot_write(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Some files were written, then a traceback, and no report.  Now a writable file in
+    # an unwritable folder is rewritten in place, one that is not writable is named.
+    (tree / "pkg" / "locked.py").write_text(LLAMA)
+    unwritable(monkeypatch, {"locked.py"})
+    code, errors = fix_in_process(tree, capsys, "pkg")
+    assert (code, errors) == (2, ["eagerlint: error: pkg/locked.py: write error: Permission denied"])
+    assert (tree / "pkg" / "llama.py").read_text() == FIXED and (
+        tree / "pkg" / "locked.py"
+    ).read_text() == LLAMA
+
+
+def test_the_report_names_the_findings_of_a_file_that_was_not_written(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eagerlint import cli
+
+    unwritable(monkeypatch, {"llama.py"})
+    os.chdir(tree)
+    assert cli.main(["check", "--fix", "--no-cache", "--output-format", "concise", "pkg"]) == 2
+    out = capsys.readouterr()
+    assert REPORTED in out.out and "Found 1 error." in out.out and "fixed" not in out.out
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder")
+def test_fix_in_a_folder_the_user_really_cannot_write(tree: Path) -> None:
+    (tree / "pkg" / "locked.py").write_text(LLAMA)
+    (tree / "pkg" / "locked.py").chmod(0o444)
+    (tree / "pkg").chmod(0o555)
+    try:
+        run = eagerlint(*mode_args("fix"), "pkg", cwd=tree)
+    finally:
+        (tree / "pkg").chmod(0o755)
+    expect(run, 2, "pkg/locked.py: write error: Permission denied")
+    good_file_handled(tree, run, "fix")
+
+
+def test_a_failed_write_in_place_puts_the_original_back(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.link(tree / "pkg" / "llama.py", tree / "other.py")  # hard links: written in place
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    code, errors = fix_in_process(tree, capsys, "pkg")
+    assert (code, errors) == (2, ["eagerlint: error: pkg/llama.py: write error: No space left on device"])
+    assert (tree / "other.py").read_text() == LLAMA
+
+
+def test_a_file_changed_while_eagerlint_ran_is_not_overwritten(tree: Path) -> None:
+    from eagerlint.writeback import WriteError, write_fixed
+
+    path = tree / "pkg" / "llama.py"
+    with pytest.raises(WriteError, match="changed on disk while eagerlint ran"):
+        write_fixed(path, b"what was read before", FIXED.encode())
+    assert path.read_text() == LLAMA
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xef\xbb\xbf" + LLAMA.encode(),
+        b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + LLAMA.encode(),
+        LLAMA.replace("\n", "\r\n").encode(),
+        LLAMA.rstrip("\n").encode(),
+    ],
+    ids=["BOM", "latin-1 cookie", "CRLF", "no final newline"],
+)
+def test_stdin_fix_writes_back_the_bytes_it_read_except_the_edit(tree: Path, data: bytes) -> None:
+    # It dropped the BOM and re-encoded latin-1 as UTF-8 under a latin-1 cookie.
+    run = raw_eagerlint("check", "--fix", "-", cwd=tree, stdin=data)
+    assert (run.returncode, run.stderr) == (0, b"")  # ruff's convention: nothing remains
+    assert run.stdout == data.replace(
+        b"[self.permute(name, w) for name, w in weights]", FIXED_LINE[10:].encode()
+    )
+
+
+def test_stdin_fix_echoes_undecodable_input_as_it_was(tree: Path) -> None:
+    # It echoed the input with U+FFFD in place of the bytes it could not decode.
+    data = b"def load_weights(self, weights):\n    x = '\xff'\n"
+    raw = subprocess.run(
+        [sys.executable, "-m", "eagerlint", "check", "--fix", "-"],
+        input=data,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tree,
+        check=False,
+    )
+    assert raw.stdout == data and raw.returncode == 2
+    assert raw.stderr.decode().splitlines() == [
+        "eagerlint: error: -: syntax error: cannot decode as utf-8: byte 42"
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xef\xbb\xbf" + LLAMA.encode(),
+        b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + LLAMA.encode(),
+        LLAMA.replace("\n", "\r\n").encode(),
+        LLAMA.rstrip("\n").encode(),
+    ],
+    ids=["BOM", "latin-1 cookie", "CRLF", "no final newline"],
+)
+def test_the_diff_applies_to_exactly_what_fix_writes(tree: Path, data: bytes) -> None:
+    (tree / "pkg" / "llama.py").write_bytes(data)
+    diff = raw_eagerlint("check", "--diff", "--no-cache", "pkg", cwd=tree).stdout
+    subprocess.run(["patch", "-s", "-p1", "--binary"], input=diff, cwd=tree, check=True)
+    patched = (tree / "pkg" / "llama.py").read_bytes()
+    (tree / "pkg" / "llama.py").write_bytes(data)
+    expect(eagerlint(*mode_args("fix"), "pkg", cwd=tree), 1, None)
+    assert patched == (tree / "pkg" / "llama.py").read_bytes() != data
