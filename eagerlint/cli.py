@@ -93,6 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
+    except OSError as exc:
+        # Each file's OS errors are reported with the file; this is the last guard
+        # (the current folder removed, a pool that cannot fork): one line, never a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"eagerlint: error: {where}{exc.strerror or exc} (os error {exc.errno})", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _rule(args: argparse.Namespace) -> int:
@@ -219,11 +225,12 @@ def _run_paths(args: argparse.Namespace, paths: list[Path], settings: Settings, 
     from eagerlint.model import ErrorKind, FileError, FileResult
     from eagerlint.pipeline import FixMode, check_bytes, make_project
 
-    results: list[FileResult] = []
     discovered = list(discover.discover(paths, settings, force_exclude=args.force_exclude))
-    for m in (m for m in discovered if isinstance(m, discover.Missing)):
-        message = f"{m.path}: No such file or directory (os error 2)"
-        results.append(FileResult(str(m.path), error=FileError(str(m.path), ErrorKind.READ, message)))
+    results = [
+        FileResult(str(m.path), error=FileError(str(m.path), ErrorKind.READ, m.message))
+        for m in discovered
+        if isinstance(m, discover.Problem)
+    ]
     files = [p for p in discovered if isinstance(p, Path)]
     checked, sources = runner.run(files, settings, mode, use_cache=not args.no_cache)
     projects: list[Project] = []  # made only if a file has to be checked again

@@ -521,3 +521,164 @@ def test_the_diff_applies_to_exactly_what_fix_writes(tree: Path, data: bytes) ->
     (tree / "pkg" / "llama.py").write_bytes(data)
     expect(eagerlint(*mode_args("fix"), "pkg", cwd=tree), 1, None)
     assert patched == (tree / "pkg" / "llama.py").read_bytes() != data
+
+
+# -- 4. every OS error is one line, exit 2, and the rest goes on ----------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_symlink_loop_in_a_walked_folder(tree: Path, mode: str) -> None:
+    # A traceback from discover: OSError: Too many levels of symbolic links.
+    (tree / "pkg" / "loop.py").symlink_to("loop.py")
+    (tree / "pkg" / "dir_loop").symlink_to("dir_loop")  # a folder symlink: not followed
+    run = eagerlint(*mode_args(mode), "pkg", cwd=tree)
+    expect(run, 2, "pkg/loop.py: read error: Too many levels of symbolic links (os error 40)")
+    good_file_handled(tree, run, mode)
+
+
+def test_a_named_symlink_loop(tree: Path) -> None:
+    (tree / "loop").symlink_to("loop")
+    run = eagerlint(*mode_args("check"), "loop", "pkg", cwd=tree)
+    expect(run, 2, "loop: read error: Too many levels of symbolic links (os error 40)")
+    good_file_handled(tree, run, "check")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_fifo_named_on_the_command_line(tree: Path, mode: str) -> None:
+    # It was silently skipped (and reading it would block the run).
+    os.mkfifo(tree / "pkg" / "pipe.py")
+    run = eagerlint(*mode_args(mode), "pkg/pipe.py", "pkg/llama.py", cwd=tree)
+    expect(run, 2, "pkg/pipe.py: read error: not a regular file or folder (a FIFO)")
+    good_file_handled(tree, run, mode)
+
+
+def test_a_character_device_named_on_the_command_line(tree: Path) -> None:
+    run = eagerlint(*mode_args("check"), os.devnull, "pkg", cwd=tree)
+    expect(run, 2, f"{os.devnull}: read error: not a regular file or folder (a character device)")
+    good_file_handled(tree, run, "check")
+
+
+def check_in_process(
+    tree: Path, capsys: pytest.CaptureFixture[str], *paths: str
+) -> tuple[int, list[str], str]:
+    from eagerlint import cli
+
+    os.chdir(tree)
+    code = cli.main(["check", "--no-cache", "--output-format", "concise", *paths])
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err
+    return code, out.err.splitlines(), out.out
+
+
+def denied(monkeypatch: pytest.MonkeyPatch, owner: Any, method: str, name: str) -> None:
+    """`owner.method(path, ...)` raises EACCES for paths named `name`, as for a plain user."""
+    real = getattr(owner, method)
+
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if Path(str(self)).name == name and os.path.lexists(str(self)):
+            raise PermissionError(13, "Permission denied")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(owner, method, guarded)
+
+
+def test_a_named_file_under_a_folder_the_user_cannot_search(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A traceback: Path.exists() raises PermissionError (only a missing file is False).
+    (tree / "locked").mkdir()
+    (tree / "locked" / "model.py").write_text(LLAMA)
+    denied(monkeypatch, Path, "stat", "model.py")
+    code, errors, out = check_in_process(tree, capsys, "locked/model.py", "pkg")
+    assert (code, errors) == (
+        2,
+        ["eagerlint: error: locked/model.py: read error: Permission denied (os error 13)"],
+    )
+    assert REPORTED in out
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root searches any folder")
+def test_a_named_file_under_a_folder_the_user_really_cannot_search(tree: Path) -> None:
+    (tree / "locked").mkdir()
+    (tree / "locked" / "model.py").write_text(LLAMA)
+    (tree / "locked").chmod(0o600)
+    try:
+        run = eagerlint(*mode_args("check"), "locked/model.py", "pkg", cwd=tree)
+    finally:
+        (tree / "locked").chmod(0o755)
+    expect(run, 2, "locked/model.py: read error: Permission denied (os error 13)")
+    good_file_handled(tree, run, "check")
+
+
+def test_a_folder_that_cannot_be_listed(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It was skipped silently: its files were never checked, and nothing said so.
+    (tree / "pkg" / "private").mkdir()
+    real = os.scandir
+
+    def guarded(path: Any) -> Any:
+        if Path(path).name == "private":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", guarded)
+    code, errors, out = check_in_process(tree, capsys, "pkg")
+    assert (code, errors) == (
+        2,
+        ["eagerlint: error: pkg/private: read error: cannot list: Permission denied (os error 13)"],
+    )
+    assert REPORTED in out
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists any folder")
+def test_a_folder_that_really_cannot_be_listed(tree: Path) -> None:
+    (tree / "pkg" / "private").mkdir(mode=0o300)
+    try:
+        run = eagerlint(*mode_args("check"), "pkg", cwd=tree)
+    finally:
+        (tree / "pkg" / "private").chmod(0o755)
+    expect(run, 2, "pkg/private: read error: cannot list: Permission denied (os error 13)")
+    good_file_handled(tree, run, "check")
+
+
+def test_a_file_that_cannot_be_read(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tree / "pkg" / "secret.py").write_text(LLAMA)
+    denied(monkeypatch, Path, "read_bytes", "secret.py")
+    code, errors, out = check_in_process(tree, capsys, "pkg")
+    assert (code, errors) == (2, ["eagerlint: error: pkg/secret.py: read error: Permission denied"])
+    assert REPORTED in out
+
+
+def test_a_gitignore_that_cannot_be_read(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Ignoring it silently would check the files it excludes.
+    (tree / "pkg" / ".gitignore").write_text("generated/\n")
+    denied(monkeypatch, Path, "read_text", ".gitignore")
+    code, errors, out = check_in_process(tree, capsys, "pkg")
+    assert (code, errors) == (
+        2,
+        ["eagerlint: error: pkg/.gitignore: read error: cannot read: Permission denied (os error 13)"],
+    )
+    assert REPORTED not in out  # the folder it would have filtered is not guessed at
+
+
+def test_the_current_folder_removed_is_one_line(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = f"import os, runpy, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+    script += "sys.argv = ['eagerlint', 'check', '.']; runpy.run_module('eagerlint', run_name='__main__')"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert done.returncode == 2 and done.stderr.splitlines() == [
+        "eagerlint: error: No such file or directory (os error 2)"
+    ]
