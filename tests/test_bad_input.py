@@ -682,3 +682,32 @@ def test_the_current_folder_removed_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stderr.splitlines() == [
         "eagerlint: error: No such file or directory (os error 2)"
     ]
+
+
+# -- 6. configuration: a pyproject.toml on the way up that cannot be read is an error --
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_broken_pyproject_is_not_skipped_for_a_parent(tree: Path, mode: str) -> None:
+    # It was skipped, and the parent's ignore hid the finding: exit 0.
+    (tree / "pyproject.toml").write_text('[tool.eagerlint]\nignore = ["EL001"]\n')
+    (tree / "pkg" / "pyproject.toml").write_text("[tool.eagerlint\nselect =\n")
+    run = eagerlint(*mode_args(mode), "llama.py", cwd=tree / "pkg")
+    expect(run, 2, "pkg/pyproject.toml: invalid TOML: Expected ']' at the end of a table declaration")
+    assert (tree / "pkg" / "llama.py").read_text() == LLAMA  # nothing was done under a wrong config
+
+
+def test_a_pyproject_that_cannot_be_read_is_an_error(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tree / "pkg" / "pyproject.toml").write_text("[tool.eagerlint]\n")
+    denied(monkeypatch, Path, "read_text", "pyproject.toml")
+    code, errors, _ = check_in_process(tree / "pkg", capsys, "llama.py")
+    assert code == 2 and len(errors) == 1
+    assert errors[0].endswith("pkg/pyproject.toml: cannot read: Permission denied")
+
+
+def test_a_pyproject_that_is_not_utf8_is_an_error(tree: Path) -> None:
+    (tree / "pkg" / "pyproject.toml").write_bytes(b"[tool.eagerlint]\n# caf\xe9\n")
+    run = eagerlint(*mode_args("check"), "llama.py", cwd=tree / "pkg")
+    expect(run, 2, "pkg/pyproject.toml: cannot read: 'utf-8' codec can't decode byte 0xe9")
