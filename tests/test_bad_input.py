@@ -711,3 +711,20 @@ def test_a_pyproject_that_is_not_utf8_is_an_error(tree: Path) -> None:
     (tree / "pkg" / "pyproject.toml").write_bytes(b"[tool.eagerlint]\n# caf\xe9\n")
     run = eagerlint(*mode_args("check"), "llama.py", cwd=tree / "pkg")
     expect(run, 2, "pkg/pyproject.toml: cannot read: 'utf-8' codec can't decode byte 0xe9")
+
+
+def test_a_text_too_long_for_libcst_is_one_line(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # libcst's trees take up to 1.4 KiB per character: a giant text would take the
+    # memory of the machine, and a killed worker would stall the pool.
+    from eagerlint import parsing
+
+    monkeypatch.setattr(parsing, "MAX_TEXT", 1000)
+    (tree / "pkg" / "table.py").write_text(loader_with("x = [" + ", ".join(["1"] * 400) + "]"))
+    code, errors, out = check_in_process(tree, capsys, "pkg")
+    assert code == 2 and len(errors) == 1
+    assert errors[0].startswith(
+        "eagerlint: error: pkg/table.py: cannot analyse: libcst is given at most 1,000 "
+    )
+    assert REPORTED in out
