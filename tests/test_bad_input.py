@@ -166,6 +166,33 @@ def test_a_text_beyond_the_worker_stack_gets_a_thread_of_its_own(monkeypatch: py
     assert len(module.body) == 1 and calls == [parsing.stack_needed("x = " + " and ".join(["a"] * 20_000))]
 
 
+def test_a_worker_process_that_dies_takes_only_its_file(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # multiprocessing.Pool waited forever for the files of a worker that died (killed
+    # for memory, a crash in native code): the run hung.
+    import signal
+
+    from eagerlint import runner
+    from eagerlint.config import Settings
+    from eagerlint.pipeline import FixMode
+
+    for i in range(runner.POOL_THRESHOLD):
+        (tree / "pkg" / f"copy_{i:02}.py").write_text(LLAMA)
+    (tree / "pkg" / "zz_dies.py").write_text(LLAMA)
+    real = runner.check_bytes
+
+    def dies(data: bytes, name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.endswith("zz_dies.py"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(data, name, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "check_bytes", dies)
+    files = sorted((tree / "pkg").glob("*.py"))
+    results, _ = runner.run(files, Settings(root=tree), FixMode.NONE, use_cache=False, jobs=2)
+    errors = [(Path(r.filename).name, r.error.message) for r in results if r.error is not None]
+    assert errors == [("zz_dies.py", "the process checking it died (killed, or out of memory)")]
+    assert sum(len(r.findings) for r in results) == len(files) - 1
+
+
 # -- 5. syntax errors: CPython's message, wherever the error is -----------------------
 
 
