@@ -144,6 +144,9 @@ def _must_parse(fixed: str, before: str, fixes: list[Fix]) -> None:
     from eagerlint.outline import outline, split_lines
 
     edits = [e for f in fixes for e in f.edits]
+    if not edits:
+        parsing.check_syntax(fixed, "<fix>")
+        return
     first = min(e.location.row for e in edits) - 1  # 0-based rows of `fixed`
     lines = split_lines(fixed)
     # Everything after the last edit is unchanged, shifted by the lines it added.
