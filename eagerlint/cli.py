@@ -7,14 +7,21 @@ remain or files were rewritten, 2 usage, config, read or parse errors.
 from __future__ import annotations
 
 import argparse
-import difflib
+import dataclasses
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eagerlint import __version__
 from eagerlint.codes import CODES
+
+if TYPE_CHECKING:
+    from eagerlint.analysis.project import Project
+    from eagerlint.config import Settings
+    from eagerlint.model import FileError, FileResult
+    from eagerlint.pipeline import FixMode
 
 EXAMPLE_CODE = next(iter(CODES))
 
@@ -86,6 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
+    except OSError as exc:
+        # Each file's OS errors are reported with the file; this is the last guard
+        # (the current folder removed, a pool that cannot fork): one line, never a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"eagerlint: error: {where}{exc.strerror or exc} (os error {exc.errno})", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _rule(args: argparse.Namespace) -> int:
@@ -116,10 +129,8 @@ def _clean() -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from eagerlint import config, discover, report
-    from eagerlint.edits import write_atomic
-    from eagerlint.model import ErrorKind, FileError, FileResult
-    from eagerlint.pipeline import FixMode, check_bytes
+    from eagerlint import config
+    from eagerlint.pipeline import FixMode
 
     try:
         path = args.config if args.config is not None else config.find_config(Path.cwd())
@@ -139,80 +150,154 @@ def _check(args: argparse.Namespace) -> int:
     if stdin and len(paths) > 1:
         print("eagerlint: error: `-` (stdin) cannot be combined with other paths", file=sys.stderr)
         return EXIT_ERROR
-
-    results: list[FileResult] = []
-    sources: dict[str, bytes] = {}
-    if stdin:
-        name = args.stdin_filename or "-"
-        data = sys.stdin.buffer.read()
-        sources[name] = data
-        results.append(check_bytes(data, name, settings, mode))
-    else:
-        from eagerlint import runner
-
-        discovered = list(discover.discover(paths, settings, force_exclude=args.force_exclude))
-        missing = [m for m in discovered if isinstance(m, discover.Missing)]
-        for m in missing:
-            message = f"{m.path}: No such file or directory (os error 2)"
-            results.append(FileResult(str(m.path), error=FileError(str(m.path), ErrorKind.READ, message)))
-        files = [p for p in discovered if isinstance(p, Path)]
-        checked, sources = runner.run(files, settings, mode, use_cache=not args.no_cache)
-        results.extend(checked)
+    run = _run_stdin(args, settings, mode) if stdin else _run_paths(args, paths, settings, mode)
+    run.encode_fixes()
+    if args.fix and not stdin:
+        run.write_fixes()
 
     status = EXIT_CLEAN
-    out = sys.stdout
-    for result in results:
+    for result in run.results:
         if result.error is not None:
-            err = result.error
-            print(
-                f"eagerlint: error: {report.display_name(err.filename)}: {err.kind.value}: {err.message}",
-                file=sys.stderr,
-            )
-            if args.debug and err.detail:
-                print(err.detail, file=sys.stderr)
+            _print_error(result.error, args.debug)
             status = EXIT_ERROR
-
-    changed = [r for r in results if r.fixed_source is not None]
     if args.diff:
-        for r in changed:
-            before = sources[r.filename].decode(r.encoding, errors="replace").splitlines(keepends=True)
-            after = (r.fixed_source or "").splitlines(keepends=True)
-            name = report.display_name(r.filename)
-            out.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
-        if not args.quiet and changed:
-            fixes = sum(r.applied_fixes for r in changed)
-            print(
-                f"Would fix {fixes} error{_s(fixes)} in {len(changed)} file{_s(len(changed))}.",
-                file=sys.stderr,
-            )
-        if changed and status == EXIT_CLEAN and not args.exit_zero:
-            status = EXIT_FINDINGS
-        return status
-    if args.fix and not stdin:
-        for r in changed:
-            write_atomic(Path(r.filename), (r.fixed_source or "").encode(r.encoding))
-
-    findings = [f for r in results for f in r.findings]
+        return _diff(args, run, status)
     if stdin and args.fix:
-        # ruff's convention: with --fix on stdin, the (fixed) source goes to stdout.
-        r = results[0]
-        fixed = (
-            r.fixed_source
-            if r.fixed_source is not None
-            else sources[r.filename].decode(r.encoding, errors="replace")
-        )
-        out.write(fixed)
-        if findings and status == EXIT_CLEAN and not args.exit_zero:
-            status = EXIT_FINDINGS
-        return status
+        return _echo_stdin(args, run, status)
+    return _report(args, run, status)
 
+
+class _Run:
+    """The results of one run, the bytes read, and the fixed bytes to write or show."""
+
+    def __init__(
+        self, results: list[FileResult], sources: dict[str, bytes], recheck: Callable[[str], FileResult]
+    ) -> None:
+        self.results = results
+        self.sources = sources
+        self.fixed: dict[str, bytes] = {}  # filename -> the fixed file's bytes
+        self._recheck = recheck
+
+    def encode_fixes(self) -> None:
+        from eagerlint.writeback import WriteError, encoded
+
+        for i, r in enumerate(self.results):
+            if r.fixed_source is None:
+                continue
+            try:
+                self.fixed[r.filename] = encoded(self.sources[r.filename], r.fixed_source, r.encoding)
+            except WriteError as exc:
+                self._unfixed(i, str(exc))
+
+    def write_fixes(self) -> None:
+        """Write every fixed file; one that cannot be written is named, and the rest goes on."""
+        from eagerlint.writeback import WriteError, write_fixed
+
+        for i, r in enumerate(self.results):
+            if r.filename not in self.fixed:
+                continue
+            try:
+                write_fixed(Path(r.filename), self.sources[r.filename], self.fixed[r.filename])
+            except WriteError as exc:
+                self._unfixed(i, str(exc))
+
+    def _unfixed(self, index: int, why: str) -> None:
+        # The file keeps its findings unfixed: report them as a plain check does.
+        from eagerlint.model import ErrorKind, FileError
+
+        name = self.results[index].filename
+        self.fixed.pop(name, None)
+        error = FileError(name, ErrorKind.WRITE, why)
+        self.results[index] = dataclasses.replace(self._recheck(name), error=error)
+
+
+def _run_stdin(args: argparse.Namespace, settings: Settings, mode: FixMode) -> _Run:
+    from eagerlint.pipeline import FixMode, check_bytes
+
+    name = args.stdin_filename or "-"
+    data = sys.stdin.buffer.read()
+    result = check_bytes(data, name, settings, mode)
+    return _Run([result], {name: data}, lambda n: check_bytes(data, n, settings, FixMode.NONE))
+
+
+def _run_paths(args: argparse.Namespace, paths: list[Path], settings: Settings, mode: FixMode) -> _Run:
+    from eagerlint import discover, runner
+    from eagerlint.model import ErrorKind, FileError, FileResult
+    from eagerlint.pipeline import FixMode, check_bytes, make_project
+
+    discovered = list(discover.discover(paths, settings, force_exclude=args.force_exclude))
+    results = [
+        FileResult(str(m.path), error=FileError(str(m.path), ErrorKind.READ, m.message))
+        for m in discovered
+        if isinstance(m, discover.Problem)
+    ]
+    files = [p for p in discovered if isinstance(p, Path)]
+    checked, sources = runner.run(files, settings, mode, use_cache=not args.no_cache)
+    projects: list[Project] = []  # made only if a file has to be checked again
+
+    def recheck(name: str) -> FileResult:
+        if not projects:
+            projects.append(make_project(files, settings))
+        return check_bytes(sources[name], name, settings, FixMode.NONE, projects[0])
+
+    return _Run(results + checked, sources, recheck)
+
+
+def _print_error(err: FileError, debug: bool) -> None:
+    from eagerlint.report import display_name
+
+    print(f"eagerlint: error: {display_name(err.filename)}: {err.kind.value}: {err.message}", file=sys.stderr)
+    if debug and err.detail:
+        print(err.detail, file=sys.stderr)
+
+
+def _write_bytes(data: bytes) -> None:
+    # Bytes exactly as they are (a file's own encoding, a BOM, its line endings).
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _diff(args: argparse.Namespace, run: _Run, status: int) -> int:
+    from eagerlint.report import display_name
+    from eagerlint.writeback import unified_diff
+
+    changed = [r for r in run.results if r.filename in run.fixed]
+    for r in changed:
+        _write_bytes(unified_diff(display_name(r.filename), run.sources[r.filename], run.fixed[r.filename]))
+    if not args.quiet and changed:
+        fixes = sum(r.applied_fixes for r in changed)
+        print(
+            f"Would fix {fixes} error{_s(fixes)} in {len(changed)} file{_s(len(changed))}.", file=sys.stderr
+        )
+    if changed and status == EXIT_CLEAN and not args.exit_zero:
+        status = EXIT_FINDINGS
+    return status
+
+
+def _echo_stdin(args: argparse.Namespace, run: _Run, status: int) -> int:
+    # ruff's convention: with --fix on stdin, the (fixed) source goes to stdout, as
+    # the bytes that were read except the edits (unreadable input comes back as it was).
+    r = run.results[0]
+    _write_bytes(run.fixed.get(r.filename, run.sources[r.filename]))
+    if r.findings and status == EXIT_CLEAN and not args.exit_zero:
+        status = EXIT_FINDINGS
+    return status
+
+
+def _report(args: argparse.Namespace, run: _Run, status: int) -> int:
+    from eagerlint import report
+    from eagerlint.outline import split_lines
+
+    out = sys.stdout
+    findings = [f for r in run.results for f in r.findings]
     if args.statistics:
         for line in report.statistics(findings):
             print(line, file=out)
     elif args.output_format == "json":
         out.write(report.json_document(findings))
     else:
-        by_file = {r.filename: r for r in results}
+        by_file = {r.filename: r for r in run.results}
         for f in findings:
             if args.output_format == "concise":
                 print(report.concise_line(f), file=out)
@@ -220,13 +305,12 @@ def _check(args: argparse.Namespace) -> int:
             result = by_file[f.filename]
             shown = result.fixed_source
             if shown is None:
-                shown = sources.get(f.filename, b"").decode(result.encoding, errors="replace")
-            lines = shown.splitlines()
-            print("\n".join(report.full(f, lines, args.show_flow)), file=out)
+                shown = run.sources.get(f.filename, b"").decode(result.encoding, errors="replace")
+            print("\n".join(report.full(f, split_lines(shown), args.show_flow)), file=out)
     if not args.quiet and args.output_format != "json":
-        for line in report.summary(results, findings, args.fix, args.unsafe_fixes):
+        for line in report.summary(run.results, findings, args.fix, args.unsafe_fixes):
             print(line, file=out)
-    if (findings or changed) and status == EXIT_CLEAN and not args.exit_zero:
+    if (findings or run.fixed) and status == EXIT_CLEAN and not args.exit_zero:
         status = EXIT_FINDINGS
     return status
 

@@ -140,17 +140,32 @@ def _strings(key: str, value: Any) -> tuple[str, ...]:
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a `[tool.eagerlint]` table, from `start` upwards."""
+    """The nearest pyproject.toml with a `[tool.eagerlint]` table, from `start` upwards.
+
+    One that cannot be read or parsed is an error: skipping it would silently
+    apply a configuration further up (its `ignore` hiding findings), as ruff
+    also refuses to.
+    """
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue
-            if "eagerlint" in data.get("tool", {}):
-                return candidate
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{candidate}: cannot read: {_reason(exc)}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{candidate}: invalid TOML: {exc}") from None
+        tool = data.get("tool")
+        if isinstance(tool, dict) and "eagerlint" in tool:
+            return candidate
     return None
+
+
+def _reason(exc: Exception) -> str:
+    return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
 
 
 def load(path: Path | None, *, explicit: bool = False) -> Settings:
@@ -161,10 +176,13 @@ def load(path: Path | None, *, explicit: bool = False) -> Settings:
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        raise ConfigError(f"{path}: cannot read: {_reason(exc)}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("eagerlint")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: `tool` must be a table")
+    table = tool.get("eagerlint")
     if table is None:
         # An explicit eagerlint.toml may hold the keys at top level, as ruff.toml does.
         table = data if explicit and path.name != "pyproject.toml" else {}

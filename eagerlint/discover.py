@@ -5,11 +5,17 @@ Directories are walked with excluded folders pruned before descending;
 root, and every `.gitignore` on the way is respected (pathspec does the
 matching).  A file named explicitly on the command line is always checked, as
 ruff does without `--force-exclude`.
+
+Every OS error on the way is a `Problem` record (the path and a one-line
+message) among the files found, and the walk goes on: a symlink loop, a folder
+that cannot be listed or searched, a `.gitignore` that cannot be read, a named
+path that is not a regular file or folder (a FIFO would block the run).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +30,20 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 
 
 @dataclass(frozen=True)
-class Missing:
+class Problem:
+    """A path that cannot be checked, and why (one line)."""
+
     path: Path
+    message: str
+
+
+def _os_message(exc: OSError) -> str:
+    return f"{exc.strerror or exc} (os error {exc.errno})" if exc.errno else str(exc)
+
+
+class _Unreadable(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
 
 
 def _spec(lines: list[str]) -> Spec:
@@ -39,35 +57,58 @@ def _gitignore(directory: Path) -> Spec | None:
     path = directory / ".gitignore"
     try:
         return _spec(path.read_text(encoding="utf-8", errors="replace").splitlines())
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:
+        # Silently ignoring it would check the files it excludes.
+        raise _Unreadable(Problem(path, f"cannot read: {_os_message(exc)}")) from None
 
 
 def discover(
     paths: list[Path], settings: Settings, *, force_exclude: bool = False
-) -> Iterator[Path | Missing]:
+) -> Iterator[Path | Problem]:
     excludes = Excludes.of((*settings.exclude, *settings.extend_exclude))
     root = str(settings.root.resolve())
     seen: set[str] = set()
     for given in paths:
-        if not given.exists():
-            yield Missing(given)
-            continue
-        absolute = str(given.resolve())
-        if given.is_file():
-            if force_exclude and _excluded_anywhere(given, root, excludes, settings.respect_gitignore):
+        try:
+            kind = _kind_of(given)
+            if kind is not None:
+                yield Problem(given, kind)
                 continue
-            if absolute not in seen:
-                seen.add(absolute)
-                yield given
+            absolute = str(given.resolve())
+            if given.is_file():
+                if force_exclude and _excluded_anywhere(given, root, excludes, settings.respect_gitignore):
+                    continue
+                if absolute not in seen:
+                    seen.add(absolute)
+                    yield given
+                continue
+            ignores = _ignores_above(given) if settings.respect_gitignore else []
+        except _Unreadable as exc:
+            yield exc.problem
             continue
-        ignores = _ignores_above(given) if settings.respect_gitignore else []
         for found, found_abs in _walk_dir(
             given, absolute, root, excludes, settings.respect_gitignore, ignores
         ):
-            if found_abs not in seen:
+            if isinstance(found, Problem):
+                yield found
+            elif found_abs not in seen:
                 seen.add(found_abs)
                 yield found
+
+
+def _kind_of(given: Path) -> str | None:
+    """Why a named path cannot be checked, or None for a regular file or a folder."""
+    try:
+        mode = given.stat().st_mode  # follows symlinks
+    except OSError as exc:  # missing, a symlink loop, a folder above it that cannot be searched
+        return _os_message(exc)
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kinds = {stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a character device"}
+    what = next((name for test, name in kinds.items() if test(mode)), "a special file")
+    return f"not a regular file or folder ({what})"
 
 
 def _rel(absolute: str, base: str) -> str | None:
@@ -148,21 +189,31 @@ def _walk_dir(
     excludes: Excludes,
     gitignore: bool,
     ignores: list[tuple[str, Spec]],
-) -> Iterator[tuple[Path, str]]:
-    if gitignore:
-        spec = _gitignore(directory)
-        if spec is not None:
-            ignores = [*ignores, (absolute, spec)]
+) -> Iterator[tuple[Path | Problem, str]]:
     try:
+        if gitignore:
+            spec = _gitignore(directory)
+            if spec is not None:
+                ignores = [*ignores, (absolute, spec)]
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
+    except _Unreadable as exc:
+        yield exc.problem, ""
+        return
+    except OSError as exc:
+        yield Problem(directory, f"cannot list: {_os_message(exc)}"), ""
         return
     for entry in entries:
         entry_abs = f"{absolute}/{entry.name}"
-        is_dir = entry.is_dir(follow_symlinks=False)
-        if _excluded(entry_abs, entry.name, is_dir, root, excludes, ignores):
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if _excluded(entry_abs, entry.name, is_dir, root, excludes, ignores):
+                continue
+            # A symlink to a folder is not followed (no loops); one to a file is.
+            is_python = not is_dir and entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file()
+        except OSError as exc:  # a symlink loop named `*.py`, an entry gone since listing
+            yield Problem(Path(entry.path), _os_message(exc)), ""
             continue
         if is_dir:
             yield from _walk_dir(Path(entry.path), entry_abs, root, excludes, gitignore, ignores)
-        elif entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file():
+        elif is_python:
             yield Path(entry.path), entry_abs

@@ -1,4 +1,4 @@
-"""Apply fix edits to text, and write files without ever losing one.
+"""Apply fix edits to text (`writeback.py` turns the result into bytes and files).
 
 Edits are applied from the end of the file backwards so earlier positions stay
 valid; a fix whose edits overlap an already accepted fix waits for the next
@@ -7,10 +7,6 @@ edits shared by two findings are applied once.
 """
 
 from __future__ import annotations
-
-import os
-import tempfile
-from pathlib import Path
 
 from eagerlint.model import Fix, Position
 from eagerlint.outline import split_lines
@@ -49,19 +45,3 @@ def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, int]:
 
 def _overlaps(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
     return (a[0] < b[1] and b[0] < a[1]) or (a[0] == b[0] and a[1] == b[1])
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one rename, keeping its permissions."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".eagerlint", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

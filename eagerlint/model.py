@@ -115,6 +115,9 @@ class Finding:
 class ErrorKind(enum.Enum):
     READ = "read error"
     PARSE = "syntax error"
+    # Valid Python that libcst or the analysis cannot take (a limit, not a bug).
+    LIMIT = "cannot analyse"
+    WRITE = "write error"
     INTERNAL = "internal error"
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_HEADER = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
-_DECORATOR = re.compile(r"^[ \t]*@")
+# A form feed counts as whitespace before a statement, as in CPython's tokenizer.
+_HEADER = re.compile(r"^(?P<indent>[ \t\f]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
+_DECORATOR = re.compile(r"^[ \t\f]*@")
 _BASE = re.compile(r"[A-Za-z_][\w.]*")
 
 
@@ -36,31 +37,61 @@ class Block:
         return "".join(lines[self.start : self.end])
 
     def method(self, name: str) -> Block | None:
-        return next((c for c in self.children if c.kind == "def" and c.name == name), None)
+        if self._methods is None:
+            self._methods = _first_by_name(self.children, "def")
+        return self._methods.get(name)
+
+    # Looked up by name once per call the analysis resolves: a scan would make a
+    # module with thousands of functions quadratic.  Built on first use, after the
+    # outline is complete.
+    _methods: dict[str, Block] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
 class Outline:
     lines: list[str]
     blocks: list[Block]  # top-level defs and classes, in order
+    _by_kind: dict[str, dict[str, Block]] = field(default_factory=dict, repr=False, compare=False)
 
     def function(self, name: str) -> Block | None:
-        return next((b for b in self.blocks if b.kind == "def" and b.name == name), None)
+        return self._named("def").get(name)
 
     def cls(self, name: str) -> Block | None:
-        return next((b for b in self.blocks if b.kind == "class" and b.name == name), None)
+        return self._named("class").get(name)
+
+    def _named(self, kind: str) -> dict[str, Block]:
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = self._by_kind[kind] = _first_by_name(self.blocks, kind)
+        return found
+
+
+def _first_by_name(blocks: list[Block], kind: str) -> dict[str, Block]:
+    """Name -> the first block of that kind and name (as a scan in order would find)."""
+    found: dict[str, Block] = {}
+    for block in blocks:
+        if block.kind == kind:
+            found.setdefault(block.name, block)
+    return found
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines with their endings, split only where Python (and libcst) splits."""
+    """Lines with their endings, split only where Python (and libcst) splits.
+
+    The one definition of a line in eagerlint (outline, positions, code frames,
+    diffs, `noqa`): `\r\n`, `\r` or `\n`.  `str.splitlines` also splits on form
+    feeds, `\x1c`-`\x1e`, `\x85`, `\u2028` and `\u2029`, which Python does not.
+    """
     return _LINE.findall(text)
 
 
 def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
+    """The indentation CPython sees: a form feed resets the column to 0."""
+    lead = line[: len(line) - len(line.lstrip(" \t\f"))]
+    return len(lead) - lead.rfind("\f") - 1
 
 
 def _is_code(line: str) -> bool:
@@ -80,10 +111,10 @@ def outline(text: str) -> Outline:
             string = _string_state(line, string)
         if starts_in_string:
             continue  # the inside of a docstring is neither a header nor a dedent
-        stripped = line.lstrip(" \t")
+        stripped = line.lstrip(" \t\f")
         if not stripped or stripped[0] in "#\r\n":
-            continue
-        indent = len(line) - len(stripped)
+            continue  # blank (a lone form feed too) or a comment: neither opens nor closes
+        indent = _indent(line)
         while open_blocks and indent <= open_blocks[-1].indent and not _continues(lines, i):
             _close(open_blocks.pop(), i, lines)
         header = _HEADER.match(line)

@@ -1,8 +1,8 @@
 """The only module that chains the stages for one file.
 
-prefilter -> outline -> engine (units, flow, analysis, rules, fix safety) ->
-suppress -> the fix loop.  `check_bytes` always returns a `FileResult`:
-findings, a read/parse error, or an internal error; it never raises.
+prefilter -> CPython's syntax check -> outline -> engine (units, flow, analysis,
+rules, fix safety) -> suppress -> the fix loop.  `check_bytes` always returns a
+`FileResult`: findings, a read/parse error, or an internal error; it never raises.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eagerlint import prefilter, suppress
+from eagerlint import parsing, prefilter, suppress
 from eagerlint.analysis.project import Project
 from eagerlint.config import Settings
-from eagerlint.model import Applicability, ErrorKind, FileError, FileResult, Finding
+from eagerlint.model import Applicability, ErrorKind, FileError, FileResult, Finding, Fix
 
 if TYPE_CHECKING:
     from eagerlint.analysis.module import ModuleView
@@ -46,13 +46,15 @@ def _findings(
     from eagerlint.engine import analyse
     from eagerlint.outline import outline
 
+    shape = outline(text)
     try:
-        found, deps = analyse(text, outline(text), filename, settings.analysis, project)
+        found, deps = analyse(text, shape, filename, settings.analysis, project)
     except cst.ParserSyntaxError as exc:
-        message = f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
-        raise prefilter.ParseError(message) from None
+        # CPython accepted the file (`check_syntax` ran first): libcst's grammar differs.
+        where = f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
+        raise parsing.Unparsable(f"libcst does not parse it ({where})") from None
     codes = settings.codes_for(filename)
-    kept, silenced = suppress.apply([f for f in found if f.code in codes], text)
+    kept, silenced = suppress.apply([f for f in found if f.code in codes], text, shape.lines)
     paths = (
         tuple(sorted({p for m in project.closure(deps) for p in project.paths_of_module(m)}))
         if project
@@ -82,8 +84,11 @@ def check_bytes(
         return _check(data, filename, settings, mode, project)
     except prefilter.ParseError as exc:
         return FileResult(filename, error=FileError(filename, ErrorKind.PARSE, str(exc)))
+    except parsing.Unparsable as exc:
+        where = f"in {exc.filename}: " if exc.filename and exc.filename != filename else ""
+        return FileResult(filename, error=FileError(filename, ErrorKind.LIMIT, where + exc.message))
     except RecursionError:
-        error = FileError(filename, ErrorKind.INTERNAL, "nesting too deep to analyse")
+        error = FileError(filename, ErrorKind.LIMIT, "nested too deeply for eagerlint's analysis")
         return FileResult(filename, error=error)
     except Exception as exc:  # one file must never sink the run
         detail = traceback.format_exc()
@@ -95,6 +100,7 @@ def _check(
     data: bytes, filename: str, settings: Settings, mode: FixMode, project: Project | None
 ) -> FileResult:
     text, encoding = prefilter.decode(data)
+    parsing.check_syntax(text, filename)
     findings, silenced, deps = _findings(text, filename, settings, project)
     if mode is FixMode.NONE:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)
@@ -109,10 +115,10 @@ def _check(
         if applied == 0 or candidate == current:
             break
         try:
+            _must_parse(candidate, current, fixes)
             findings, silenced, deps = _findings(candidate, filename, settings, project)
-            _must_parse(candidate)
-        except prefilter.ParseError as exc:
-            # A fix that does not parse is a bug in eagerlint; keep the file intact.
+        except (prefilter.ParseError, parsing.Unparsable) as exc:
+            # The file parsed before (`check_syntax`): this is a bug in eagerlint; keep the file intact.
             raise RuntimeError(f"a fix produced invalid code ({exc}); the file was left unchanged") from None
         current, applied_total = candidate, applied_total + applied
     if applied_total == 0:
@@ -128,14 +134,31 @@ def _check(
     )
 
 
-def _must_parse(text: str) -> None:
-    """Every fix is re-parsed in full before anything is written."""
-    import libcst as cst
+def _must_parse(fixed: str, before: str, fixes: list[Fix]) -> None:
+    """Every fix is checked with CPython's parser before anything is written.
 
-    try:
-        cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        raise prefilter.ParseError(f"line {exc.raw_line}: {exc.message}") from None
+    Only the top-level blocks that hold the edits are parsed when that settles it
+    (`before` parsed as a whole, and nothing outside them changed); the whole text
+    otherwise, and whenever they do not parse alone (an outline that is wrong).
+    """
+    from eagerlint.outline import outline, split_lines
+
+    edits = [e for f in fixes for e in f.edits]
+    if not edits:
+        parsing.check_syntax(fixed, "<fix>")
+        return
+    first = min(e.location.row for e in edits) - 1  # 0-based rows of `fixed`
+    lines = split_lines(fixed)
+    # Everything after the last edit is unchanged, shifted by the lines it added.
+    last = max(e.end_location.row for e in edits) - 1 + len(lines) - len(split_lines(before))
+    touched = [b for b in outline(fixed).blocks if b.end > first and b.start <= last]
+    if touched and touched[0].start <= first and last < touched[-1].end:
+        try:
+            parsing.check_syntax("".join(lines[touched[0].start : touched[-1].end]), "<fix>")
+            return
+        except prefilter.ParseError:
+            pass
+    parsing.check_syntax(fixed, "<fix>")
 
 
 def make_project(paths: list[Path], settings: Settings) -> Project:

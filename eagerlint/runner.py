@@ -20,11 +20,15 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eagerlint.cache import Cache, digest
 from eagerlint.config import Settings
 from eagerlint.model import ErrorKind, FileError, FileResult
 from eagerlint.pipeline import FixMode, check_bytes, is_candidate, make_project
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 # Below this many files to analyse, starting workers costs more than it saves.
 POOL_THRESHOLD = 24
@@ -52,6 +56,48 @@ def _work(item: tuple[str, bytes]) -> FileResult:
     name, data = item
     settings, mode, project = _WORKER["settings"], _WORKER["mode"], _WORKER["project"]
     return check_bytes(data, name, settings, mode, project, candidate=True)  # type: ignore[arg-type]
+
+
+WorkerArgs = tuple[Settings, FixMode, list[Path]]
+
+
+def _pooled(items: list[tuple[str, bytes]], workers: int, init: WorkerArgs) -> list[FileResult]:
+    """Results of `items` in order, from a pool of `workers` processes.
+
+    A worker that dies (killed for memory, a crash in native code) takes its files
+    with it: multiprocessing.Pool then waits forever.  Here the pool breaks, and every
+    file not yet done is checked again in a process of its own, so only the file that
+    kills its process is reported, and the run goes on.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    done: list[FileResult] = []
+    try:
+        with _executor(workers, init) as pool:
+            done.extend(pool.map(_work, items, chunksize=max(1, len(items) // (workers * 8))))
+    except BrokenProcessPool:
+        done.extend(_alone(item, init) for item in items[len(done) :])
+    return done
+
+
+def _alone(item: tuple[str, bytes], init: WorkerArgs) -> FileResult:
+    from concurrent.futures.process import BrokenProcessPool
+
+    with _executor(1, init) as pool:
+        try:
+            return pool.submit(_work, item).result()
+        except BrokenProcessPool:
+            name = item[0]
+            message = "the process checking it died (killed, or out of memory)"
+            return FileResult(name, error=FileError(name, ErrorKind.INTERNAL, message))
+
+
+def _executor(workers: int, init: WorkerArgs) -> ProcessPoolExecutor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init)
 
 
 def _jobs() -> int:
@@ -134,13 +180,8 @@ def run(
     paths = list(files)
     workers = min(jobs or _jobs(), len(todo))
     if workers > 1 and len(todo) >= POOL_THRESHOLD and mode is FixMode.NONE:
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
         items = [(str(files[i]), sources[str(files[i])]) for i in todo]
-        with context.Pool(workers, _init_worker, (settings, mode, paths)) as pool:
-            chunk = max(1, len(items) // (workers * 8))
-            results.update(zip(todo, pool.imap(_work, items, chunksize=chunk), strict=True))
+        results.update(zip(todo, _pooled(items, workers, (settings, mode, paths)), strict=True))
     else:
         project = make_project(paths, settings)
         for i in todo:

@@ -8,12 +8,12 @@ string never counts.
 
 from __future__ import annotations
 
-import io
 import re
 import tokenize
 from dataclasses import dataclass
 
 from eagerlint.model import Finding
+from eagerlint.outline import split_lines
 
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 ALL = frozenset({"*"})
@@ -31,10 +31,13 @@ class Directives:
         return False
 
 
-def directives(source: str) -> Directives:
+def directives(source: str, lines: list[str] | None = None) -> Directives:
     found: dict[int, frozenset[str]] = {}
+    # The tokenizer reads the lines the rest of eagerlint counts (`\r`, `\n`, `\r\n`);
+    # a StringIO would split on `\n` alone and misnumber a file with `\r` endings.
+    readline = iter(split_lines(source) if lines is None else lines).__next__
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        tokens = list(tokenize.generate_tokens(readline))
     except (tokenize.TokenError, SyntaxError):
         return Directives(found)
     for tok in tokens:
@@ -49,10 +52,19 @@ def directives(source: str) -> Directives:
     return Directives(found)
 
 
-def apply(findings: list[Finding], source: str) -> tuple[list[Finding], int]:
-    """The findings left after suppression, and how many were silenced."""
+def apply(findings: list[Finding], source: str, lines: list[str] | None = None) -> tuple[list[Finding], int]:
+    """The findings left after suppression, and how many were silenced.
+
+    `lines`: `source` split by `outline.split_lines`, when the caller has it.
+    """
     if not findings or "noqa" not in source.lower():
         return findings, 0  # tokenizing is only worth it when a directive may be there
-    d = directives(source)
+    lines = split_lines(source) if lines is None else lines
+    rows = {r for f in findings for r in (f.location.row, f.statement_row) if 0 < r <= len(lines)}
+    if not any("noqa" in lines[r - 1].lower() for r in rows):
+        # A directive silences only its own line: none of these lines holds one.
+        # (Tokenizing in pure Python costs ~2 s per MB.)
+        return findings, 0
+    d = directives(source, lines)
     kept = [f for f in findings if not d.silences(f)]
     return kept, len(findings) - len(kept)

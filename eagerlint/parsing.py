@@ -1,0 +1,191 @@
+"""Parsing that no input can crash: CPython's parser first, then libcst on a large stack.
+
+CPython's parser decides whether a file is Python at all (`check_syntax`), so a
+syntax error is reported with CPython's own message and position wherever it is,
+and before eagerlint edits anything: a fix can then never be blamed for an error
+that was already there.  `symtable` parses the whole module and builds its scopes
+without compiling it, about half the cost of `compile()`.  CPython also bounds how
+deep its trees can be, and refuses deeper input with an exception, never a crash:
+200 nested brackets, 100 indentation levels, and a recursion limit on expressions
+(about 3,000 levels of `a + a + ...`; 8,000 terms are a `RecursionError`).
+
+libcst's native parser recurses on the C stack of the thread that calls it, and a
+stack overflow there is a SIGSEGV that takes the whole run down.  Within CPython's
+limits its deepest trees need about 7 MiB (2,983 nested lambdas), close to the
+8 MiB of a main thread; and it nests what CPython keeps flat: a chain of `and`/`or`
+and a dotted name in an import get one level per operator or dot, about 1.35 KiB
+of stack each, with no limit but the file's length.  So every libcst parse runs
+on a thread whose stack holds `RESERVE` plus `PER_LEVEL` for every `and`, `or`
+and `.` in the text (counting words in strings and comments too: an upper bound).
+One worker thread with `WORKER_STACK` is reused for all texts that fit; a text
+that needs more gets a thread of its own, sized for it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import symtable
+import threading
+import warnings
+from collections.abc import Callable
+from concurrent.futures import Future
+from queue import SimpleQueue
+from typing import TYPE_CHECKING, TypeVar
+
+from eagerlint.prefilter import ParseError
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+T = TypeVar("T")
+
+MIB = 1024 * 1024
+# Measured with libcst 1.9: 7 MiB for CPython's deepest trees, 1.35 KiB per level of
+# an `and`/`or` chain or a dotted import name; both with a factor of two to spare.
+RESERVE = 64 * MIB
+PER_LEVEL = 3 * 1024
+WORKER_STACK = 256 * MIB
+# Beyond this, a text is refused rather than given a thread (over a million levels).
+MAX_STACK = 4096 * MIB
+# libcst's trees take 0.5 to 1.4 KiB per character of source (measured): a text longer
+# than this would take gigabytes, and a worker killed for memory would stall the pool.
+# The largest file of twelve engine releases is 336 kB; a function is parsed alone.
+MAX_TEXT = 4_000_000
+
+_WORDS = re.compile(r"\b(?:and|or)\b")
+
+
+class Unparsable(Exception):
+    """Valid Python that libcst cannot parse safely, or does not parse at all."""
+
+    def __init__(self, message: str, filename: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.filename = filename  # set by the module source that asked for the parse
+
+
+def check_syntax(text: str, filename: str) -> None:
+    """Raise `ParseError` with CPython's message and position unless CPython accepts `text`."""
+    try:
+        # The parser warns about things like invalid escapes; they are not eagerlint's news.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, filename, "exec")
+    except SyntaxError as exc:  # also IndentationError and TabError
+        raise ParseError(f"{_where(exc)}{exc.msg}") from None
+    except (RecursionError, MemoryError) as exc:
+        # CPython's own limit on nesting ("too complex"): it would not run the file either.
+        raise ParseError(f"too deeply nested for Python's parser ({exc or type(exc).__name__})") from None
+    except ValueError as exc:  # a null byte, before Python 3.12
+        raise ParseError(str(exc)) from None
+
+
+def _where(exc: SyntaxError) -> str:
+    if exc.lineno is None:
+        return ""
+    if exc.offset is None:
+        return f"line {exc.lineno}: "
+    return f"line {exc.lineno}, column {exc.offset}: "
+
+
+def parse_module(text: str) -> cst.Module:
+    """libcst's parse of `text`, on a stack it cannot overflow.
+
+    Raises `libcst.ParserSyntaxError` as libcst does, and `Unparsable` when the
+    text is too long, would need more stack than is allowed, or libcst recurses too
+    deep in Python.
+    """
+    import libcst as cst
+
+    if len(text) > MAX_TEXT:
+        raise Unparsable(f"libcst is given at most {MAX_TEXT:,} characters at once (this is {len(text):,})")
+    stack = stack_needed(text)
+    if stack > MAX_STACK:
+        raise Unparsable(f"libcst would need {stack // MIB:,} MiB of stack for its `and`/`or`/`.` nesting")
+    try:
+        if stack <= WORKER_STACK:
+            return _worker().run(cst.parse_module, text)
+        return _run_on_own_thread(stack, cst.parse_module, text)
+    except RecursionError:
+        raise Unparsable("too deeply nested for libcst (Python's recursion limit)") from None
+
+
+def stack_needed(text: str) -> int:
+    """An upper bound on the stack libcst needs for `text`, in bytes."""
+    # str.count is ~100x faster than the regex and counts more ("for", "tensor"):
+    # the regex is only worth running when the cheap bound does not fit the worker.
+    levels = text.count("and") + text.count("or") + text.count(".")
+    if RESERVE + levels * PER_LEVEL > WORKER_STACK:
+        levels = len(_WORDS.findall(text)) + text.count(".")
+    return RESERVE + levels * PER_LEVEL
+
+
+# -- threads with a given stack -------------------------------------------------------
+
+_STACK_SIZE = threading.Lock()  # threading.stack_size() is process-wide
+
+
+def _start(stack: int, target: Callable[[], None]) -> threading.Thread:
+    with _STACK_SIZE:
+        try:
+            old = threading.stack_size(stack)
+        except ValueError as exc:
+            raise Unparsable(f"no thread with {stack // MIB:,} MiB of stack for libcst: {exc}") from None
+        try:
+            thread = threading.Thread(target=target, name="eagerlint-libcst", daemon=True)
+            thread.start()
+        except RuntimeError as exc:  # the stack could not be mapped
+            raise Unparsable(f"no thread with {stack // MIB:,} MiB of stack for libcst: {exc}") from None
+        finally:
+            threading.stack_size(old)
+    return thread
+
+
+def _run_on_own_thread(stack: int, fn: Callable[[str], T], arg: str) -> T:
+    future: Future[T] = Future()
+    _start(stack, lambda: _settle(future, fn, arg)).join()
+    return future.result()
+
+
+def _settle(future: Future[T], fn: Callable[[str], T], arg: str) -> None:
+    try:
+        future.set_result(fn(arg))
+    except BaseException as exc:  # handed to the caller's thread, which re-raises it
+        future.set_exception(exc)
+
+
+class _Worker:
+    """One reused thread with `WORKER_STACK`: starting a thread per parse costs ~60 us."""
+
+    def __init__(self) -> None:
+        self._jobs: SimpleQueue[Callable[[], None]] = SimpleQueue()
+        _start(WORKER_STACK, self._loop)
+
+    def _loop(self) -> None:
+        while True:
+            self._jobs.get()()
+
+    def run(self, fn: Callable[[str], T], arg: str) -> T:
+        future: Future[T] = Future()
+        self._jobs.put(lambda: _settle(future, fn, arg))
+        return future.result()
+
+
+_WORKER: _Worker | None = None
+
+
+def _worker() -> _Worker:
+    global _WORKER
+    if _WORKER is None:
+        _WORKER = _Worker()
+    return _WORKER
+
+
+def _forget_worker() -> None:
+    # A forked child (the process pool) has no copy of the parent's threads.
+    global _WORKER
+    _WORKER = None
+
+
+os.register_at_fork(after_in_child=_forget_worker)
