@@ -638,19 +638,4 @@ class Model(Recorder):
 """,
         (("x2", 1), ("x3", -3)),
     ),
-    Regression(
-        "e-break-in-nested-def-then-note-rest",
-        "e",
-        """\
-class Model(Recorder):
-    def load_weights(self, weights):
-        def inner():
-            for n, w in list(weights):
-                break
-
-        inner()
-        self.note("rest", list(weights))
-""",
-        (("x4", 2), ("x5", 6)),
-    ),
 )
