@@ -22,7 +22,7 @@ from eagerlint.analysis.module import ModuleView
 from eagerlint.analysis.project import Project, module_name
 from eagerlint.analysis.source import ModuleSource, SnippetError
 from eagerlint.analysis.walk import ancestors_to
-from eagerlint.edits import apply_fixes
+from eagerlint.edits import apply_fixes, text_between
 from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep
 from eagerlint.outline import Block, Outline, outline
 from eagerlint.prefilter import decode
@@ -302,9 +302,9 @@ def _scope_of(func: cst.FunctionDef, cls: Block | None) -> str:
 def _finding(j: _Judged, view: ModuleView) -> Finding:
     m = j.match
     start, end = view.span(m.node)
-    # Without a fix, the reason is the finding's news; with one, the report
-    # shows it beside the fix.
-    message = f"{m.message}: {j.reason}" if j.fix is None and j.reason else m.message
+    # The rule's words, then what the place costs; the fix's reason (or why there
+    # is none) is a field of its own, so the message stays the same when it changes.
+    message = f"{m.message}: {m.cost or j.rule.cost}"
     statement = _statement_of(m.where.stack, m.node)
     flow = tuple(FlowStep(s.source.filename, s.source.position(s.node), s.note) for s in m.flow)
     return Finding(
@@ -319,7 +319,16 @@ def _finding(j: _Judged, view: ModuleView) -> Finding:
         j.reason,
         statement_row=view.position(statement).row,
         scope=_scope(m),
+        statement=_statement_text(statement, view),
     )
+
+
+def _statement_text(statement: cst.CSTNode, view: ModuleView) -> str:
+    """A simple statement's text, or a compound statement's header up to its body."""
+    start, end = view.span(statement)
+    if isinstance(statement, cst.BaseCompoundStatement):
+        end = view.position(statement.body)
+    return text_between(view.outline.lines, start, end)
 
 
 def _statement_of(stack: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> cst.CSTNode:
