@@ -6,7 +6,6 @@ a rewrite may be trusted (safety).  No rule is involved."""
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -15,11 +14,9 @@ from eagerlint.analysis import consume, keeps, materialize, safety, streams
 from eagerlint.analysis.flow import Event, FunctionWalker, ValueKind, WeightValue
 from eagerlint.analysis.module import ModuleView
 from eagerlint.analysis.source import ModuleSource
-from eagerlint.config import Settings
 from eagerlint.engine import units
 from eagerlint.model import AnalysisOptions, Applicability
 from eagerlint.outline import outline
-from eagerlint.pipeline import FixMode, check_bytes
 
 
 def walked(code: str) -> tuple[ModuleView, list[Event]]:
@@ -458,34 +455,3 @@ def test_outline_keeps_decorators_across_blank_and_comment_lines() -> None:
     blocks = outline(text).blocks
     assert [(b.name, b.start, b.header) for b in blocks] == [("cast", 2, 5), ("cast", 8, 8)]
 
-
-def test_overload_stubs_behind_a_blank_line_still_resolve() -> None:
-    text = """\
-from typing import overload
-
-import torch
-
-
-@overload
-
-def cast(value: int) -> int: ...
-
-
-@overload
-
-def cast(value: torch.Tensor) -> torch.Tensor: ...
-
-
-def cast(value):
-    return value
-
-
-class OverloadedHelper:
-    def load_weights(self, weights):
-        kept = {}
-        for name, w in weights:
-            kept[name] = cast(w)
-        return kept
-"""
-    result = check_bytes(text.encode(), "t.py", Settings(root=Path.cwd()), FixMode.NONE)
-    assert [f.code for f in result.findings] == ["EL003"]
