@@ -192,3 +192,36 @@ def _first_decorator(lines: list[str], header: int, indent: int) -> int:
             break
         i -= 1
     return start
+
+
+def reoutline(old: Outline, first: int, count: int, new: list[str]) -> Outline:
+    """The outline of `old`'s lines with `old.lines[first : first + count]` replaced by
+    `new`, reusing `old`'s blocks when the edit cannot change them: as many lines, and
+    every changed line keeps its indentation and is, before and after, code that
+    neither opens nor closes anything the outline tracks (a header, a decorator, a
+    triple quote, a backslash or a closing bracket at its start).  Otherwise a fresh
+    outline of the whole text."""
+    lines = [*old.lines[:first], *new, *old.lines[first + count :]]
+    if len(new) == count and all(
+        a == b or (_inert_line(a) and _inert_line(b) and _lead(a) == _lead(b))
+        for a, b in zip(old.lines[first : first + count], new, strict=True)
+    ):
+        return Outline(lines, old.blocks, old._by_kind)  # the same blocks: the same lookups
+    return outline("".join(lines))
+
+
+def _lead(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t\f"))]
+
+
+def _inert_line(line: str) -> bool:
+    body = line.rstrip("\r\n")
+    return (
+        _is_code(line)
+        and not _HEADER.match(line)
+        and not _DECORATOR.match(line)
+        and '"""' not in line
+        and "'''" not in line
+        and not body.endswith("\\")
+        and body.lstrip()[:1] not in (")", "]", "}")
+    )
