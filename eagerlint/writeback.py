@@ -16,13 +16,14 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from eagerlint import linediff
 
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 NO_NEWLINE = b"\\ No newline at end of file\n"
@@ -50,13 +51,7 @@ def encoded(original: bytes, fixed: str, encoding: str) -> bytes:
 def unified_diff(name: str, before: bytes, after: bytes) -> bytes:
     """`before` -> `after` as a unified diff whose paths are `a/<name>` and `b/<name>`."""
     label = name.encode("utf-8", "surrogateescape")
-    lines = difflib.diff_bytes(
-        difflib.unified_diff,
-        split_byte_lines(before),
-        split_byte_lines(after),
-        b"a/" + label,
-        b"b/" + label,
-    )
+    lines = linediff.unified(split_byte_lines(before), split_byte_lines(after), b"a/" + label, b"b/" + label)
     return b"".join(_marked(lines))
 
 
