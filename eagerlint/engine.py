@@ -92,7 +92,9 @@ def units(view: ModuleView) -> Iterator[tuple[Block, Block | None]]:
 def findings(view: ModuleView) -> list[Finding]:
     matches, reached = _matches(view)
     absorbed = {id(node) for _, m in matches for node in m.absorbs}
-    kept = [(r, _reached_from(m, reached)) for r, m in matches if id(m.node) not in absorbed]
+    kept = [
+        (r, _reached_from(m, reached)) for r, m in matches if id(m.node) not in absorbed or not r.absorbable
+    ]
     judged = _what_remains([_judge(r, m, view) for r, m in kept], view)
     return sorted((_finding(j, view) for j in judged), key=lambda f: (f.location, f.code))
 
