@@ -99,6 +99,10 @@ class Settings:
             chosen.add(RETAINED_VIEW)
         return frozenset(c for c in chosen if not _matches_any(c, self.ignore))
 
+    def analysis_options(self) -> AnalysisOptions:
+        """What the analysis reads, with the default-off rules that are turned on."""
+        return replace(self.analysis, opt_in_rules=self.enabled() & DEFAULT_OFF)
+
     def codes_for(self, filename: str) -> frozenset[str]:
         codes = self.enabled()
         path = Path(filename)

@@ -259,3 +259,16 @@ def test_extend_select_and_buffer_reusing_loaders_from_pyproject(tmp_path: Path)
     assert other == ()
     with pytest.raises(ConfigError, match="`buffer-reusing-loaders` must be a list of strings"):
         config.from_table({"buffer-reusing-loaders": "x"}, tmp_path / "pyproject.toml")
+
+
+def test_a_default_run_never_runs_a_default_off_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eagerlint.pipeline import check_bytes
+    from eagerlint.rules import el010_weights_retained_view as el010
+
+    def broken(*args: object) -> list[object]:
+        raise RuntimeError("EL010 ran")
+
+    monkeypatch.setattr(el010, "retained_views", broken)
+    assert check_bytes(PENDING.encode(), "m.py", Settings(root=Path.cwd())).error is None
+    on = check_bytes(PENDING.encode(), "m.py", Settings(root=Path.cwd(), extend_select=("EL010",)))
+    assert on.error is not None and "EL010 ran" in on.error.message
