@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.analysis import streams
+from eagerlint.analysis import consume, streams
 from eagerlint.analysis.cst_util import callee_name, target_names, tensor_names
 from eagerlint.analysis.flow import Event, EventKind, Step, ValueKind
 from eagerlint.analysis.keeps import Context, Retention, find_retained
@@ -39,13 +39,15 @@ if TYPE_CHECKING:
 class Kind(enum.Enum):
     LOOP = "loop"  # a statement in a loop body keeps an element
     WHOLE = "whole"  # a comprehension or collection call keeps every element
+    TEE = "tee"  # a tee buffers every element for a branch read later
 
 
 @dataclass(frozen=True)
 class RetainedView:
     kind: Kind
+    event: Event  # where the stream is read
     node: cst.CSTNode  # the keeping statement, comprehension or call
-    holder: str  # what keeps it, for the message
+    holder: str  # what keeps it, for the message (TEE: where the sibling is read)
     flow: tuple[Step, ...]
 
 
@@ -66,13 +68,32 @@ def retained_views(event: Event, view: ModuleView) -> list[RetainedView]:
                 continue  # one finding per holder and loop: its first keep
             holders.add(kept.holder)
             step = view.step(kept.site, f"a view of the element kept in {kept.holder} without a copy")
-            found.append(RetainedView(Kind.LOOP, kept.site, kept.holder, (*event.value.steps, step)))
+            found.append(RetainedView(Kind.LOOP, event, kept.site, kept.holder, (*event.value.steps, step)))
         return found
     whole = _whole(event, helpers)
     if whole is None:
         return []
     step = view.step(event.node, f"every element kept by {whole} without a copy")
-    return [RetainedView(Kind.WHOLE, event.node, whole, (*event.value.steps, step))]
+    return [RetainedView(Kind.WHOLE, event, event.node, whole, (*event.value.steps, step))]
+
+
+def retained_by_tee(events: list[Event], view: ModuleView) -> list[RetainedView]:
+    """A tee of the stream whose first branch is read to the end before a sibling
+    starts: the sibling reads every element from the tee's buffer, after the loader
+    moved on (`consume.tee_drains`)."""
+    found = []
+    for drain in consume.tee_drains(events, view):
+        first, sibling = drain.first, drain.sibling
+        if not reuses_buffers(first, view):
+            continue
+        row = view.position(sibling.node).row
+        steps = (
+            view.step(first.node, "this branch is read to the end"),
+            view.step(sibling.node, "before its sibling reads the tee's buffer"),
+        )
+        node = first.node.iter if isinstance(first.node, cst.For) else first.node
+        found.append(RetainedView(Kind.TEE, first, node, f"line {row}", (*first.value.steps, *steps)))
+    return found
 
 
 def reuses_buffers(event: Event, view: ModuleView) -> bool:

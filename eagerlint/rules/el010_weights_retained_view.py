@@ -5,8 +5,9 @@ slice, an index, `.view()`, `.narrow()`, `.t()`, `.data`, `.contiguous()`,
 without an owning copy: stored in a container (also a small, bounded one: a
 pending weight/scale pair, a vision/projector side list, a batch emptied
 later), in an attribute, in a local that a later iteration reads, in a
-closure, or in a task submitted to an executor; and a comprehension, `list()`,
-`dict()` or star-unpacking of the stream.
+closure, or in a task submitted to an executor; a comprehension, `list()`,
+`dict()` or star-unpacking of the stream; and an `itertools.tee` branch read to
+the end before its sibling starts (the tee's buffer holds every element).
 
 An owning copy keeps nothing of the loader's buffer: `.clone()`,
 `.to(..., copy=True)`, `torch.empty_like(w).copy_(w)`, arithmetic (`w * 2`),
@@ -71,7 +72,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from eagerlint.analysis.flow import Event
-from eagerlint.analysis.retained import Kind, retained_views
+from eagerlint.analysis.retained import Kind, RetainedView, retained_by_tee, retained_views
 from eagerlint.rules.base import Match, Rule
 
 if TYPE_CHECKING:
@@ -79,14 +80,38 @@ if TYPE_CHECKING:
 
 
 def check(event: Event, view: ModuleView) -> Iterator[Match]:
-    for found in retained_views(event, view):
+    yield from _matches(retained_views(event, view))
+
+
+def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
+    yield from _matches(retained_by_tee(events, view))
+
+
+CURES = {
+    Kind.LOOP: "a loader that reuses its buffer overwrites it before it is used; keep `.clone()` of it",
+    Kind.WHOLE: "a loader that reuses its buffer overwrites each before it is used; use each as it comes",
+    Kind.TEE: "a loader that reuses its buffer overwrites each before the other branch reads it; interleave",
+}
+
+
+def _matches(found_views: list[RetainedView]) -> Iterator[Match]:
+    for found in found_views:
         if found.kind is Kind.LOOP:
             message = f"A view of a streamed tensor is kept in {found.holder} past its iteration"
-            cure = "a loader that reuses its buffer overwrites it before it is used; keep `.clone()` of it"
-        else:
+        elif found.kind is Kind.WHOLE:
             message = f"Every streamed tensor is kept by {found.holder} past its iteration"
-            cure = "a loader that reuses its buffer overwrites each before it is used; use each as it comes"
-        yield Match(message, found.node, event.where, found.flow, no_fix_reason=cure)
+        else:
+            message = f"Every streamed tensor is kept in a tee's buffer for the branch read at {found.holder}"
+        where = found.event.where
+        yield Match(message, found.node, where, found.flow, no_fix_reason=CURES[found.kind])
 
 
-RULE = Rule("EL010", "weights-retained-view", __doc__ or "", on_event=check, default=False, absorbable=False)
+RULE = Rule(
+    "EL010",
+    "weights-retained-view",
+    __doc__ or "",
+    on_event=check,
+    on_function=check_function,
+    default=False,
+    absorbable=False,
+)
