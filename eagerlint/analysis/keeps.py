@@ -418,6 +418,7 @@ class _Analyzer:
     # -- statements and blocks -------------------------------------------------
     def block(self, stmts: Sequence[cst.BaseStatement]) -> list[Path]:
         paths = [Path()]
+        before = set(self.elements)
         for stmt in stmts:
             alternatives = self.statement(stmt)
             nxt: list[Path] = []
@@ -429,7 +430,28 @@ class _Analyzer:
             if len(nxt) > MAX_PATHS:
                 raise _TooManyPaths
             paths = nxt
+            if self.retention is not None:
+                self._rebound(stmt)
+        if self.retention is not None:
+            self.elements = before  # what this block rebinds is its own business
         return paths
+
+    def _rebound(self, stmt: cst.BaseStatement) -> None:
+        """`w = w.clone()`: from here on in this block `w` owns its storage (and
+        `w = w.t()` keeps it a view).  The derivation up front cannot tell: it
+        does not know the order of the statements."""
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return
+        assert self.retention is not None
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and all(isinstance(t.target, cst.Name) for t in small.targets):
+                view = holds_view(small.value, self.elements, self.retention.helpers)
+                for t in small.targets:
+                    name = t.target.value  # type: ignore[attr-defined]
+                    if view:
+                        self.elements.add(name)
+                    else:
+                        self.elements.discard(name)
 
     def _suite(self, suite: cst.BaseSuite) -> list[Path]:
         if isinstance(suite, cst.SimpleStatementSuite):
