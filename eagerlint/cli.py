@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--unsafe-fixes", action="store_true", help="also consider unsafe fixes")
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     check.add_argument("--select", action="append", metavar="CODES", help="rule codes or prefixes to enable")
+    check.add_argument(
+        "--extend-select", action="append", metavar="CODES", help="rule codes or prefixes to enable as well"
+    )
     check.add_argument("--ignore", action="append", metavar="CODES", help="rule codes or prefixes to disable")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
@@ -139,7 +142,9 @@ def _check(args: argparse.Namespace) -> int:
     try:
         path = args.config if args.config is not None else config.find_config(Path.cwd())
         settings = config.load(path, explicit=args.config is not None)
-        settings = settings.with_overrides(select=args.select, ignore=args.ignore)
+        settings = settings.with_overrides(
+            select=args.select, ignore=args.ignore, extend_select=args.extend_select
+        )
     except config.ConfigError as exc:
         print(f"eagerlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

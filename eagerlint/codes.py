@@ -22,7 +22,14 @@ CODES: dict[str, str] = {
     "EL007": "futures-result-buffer",
     "EL008": "weights-multi-pass",
     "EL009": "weights-eager-load",
+    "EL010": "weights-retained-view",
 }
+# Rules that run only when named: by their full code in `select`/`extend-select`, or,
+# for EL010, by `buffer-reusing-loaders` (a prefix such as `EL` or `ALL` does not
+# turn them on).  `tests/test_fixtures.py` checks this against the rules' `default`.
+DEFAULT_OFF: frozenset[str] = frozenset({"EL010"})
+# The rule `buffer-reusing-loaders` turns on.
+RETAINED_VIEW = "EL010"
 
 
 def rule_url(code: str) -> str:

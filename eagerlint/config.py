@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from eagerlint.codes import CODES
+from eagerlint.codes import CODES, DEFAULT_OFF, RETAINED_VIEW
 from eagerlint.model import AnalysisOptions
 
 if sys.version_info >= (3, 11):
@@ -48,6 +48,7 @@ DEFAULT_EXCLUDE = (
 KNOWN_KEYS = frozenset(
     {
         "select",
+        "extend-select",
         "ignore",
         "per-file-ignores",
         "exclude",
@@ -56,6 +57,7 @@ KNOWN_KEYS = frozenset(
         "extend-stream-producers",
         "extend-lazy-consumers",
         "line-length",
+        "buffer-reusing-loaders",
     }
 )
 
@@ -68,6 +70,7 @@ class ConfigError(Exception):
 class Settings:
     root: Path = field(default_factory=Path.cwd)
     select: tuple[str, ...] = ("EL",)
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
@@ -87,8 +90,18 @@ class Settings:
         )
 
     def enabled(self) -> frozenset[str]:
-        chosen = {c for c in ALL_CODES if _matches_any(c, self.select)}
+        selectors = (*self.select, *self.extend_select)
+        chosen = {c for c in ALL_CODES if c not in DEFAULT_OFF and _matches_any(c, selectors)}
+        # A default-off rule runs only when named in full, or (EL010) when the
+        # configuration names the loaders that reuse their buffers.
+        chosen |= {c for c in DEFAULT_OFF if c in selectors}
+        if self.analysis.buffer_reusing_loaders:
+            chosen.add(RETAINED_VIEW)
         return frozenset(c for c in chosen if not _matches_any(c, self.ignore))
+
+    def analysis_options(self) -> AnalysisOptions:
+        """What the analysis reads, with the default-off rules that are turned on."""
+        return replace(self.analysis, opt_in_rules=self.enabled() & DEFAULT_OFF)
 
     def codes_for(self, filename: str) -> frozenset[str]:
         codes = self.enabled()
@@ -103,11 +116,19 @@ class Settings:
         return codes
 
     def with_overrides(
-        self, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None
+        self,
+        *,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        extend_select: Iterable[str] | None = None,
     ) -> Settings:
         changed = self
         if select is not None:
-            changed = replace(changed, select=_selectors("--select", list(select)))
+            # As in ruff: `--select` replaces both `select` and `extend-select`.
+            changed = replace(changed, select=_selectors("--select", list(select)), extend_select=())
+        if extend_select is not None:
+            more = _selectors("--extend-select", list(extend_select))
+            changed = replace(changed, extend_select=(*changed.extend_select, *more))
         if ignore is not None:
             changed = replace(changed, ignore=(*changed.ignore, *_selectors("--ignore", list(ignore))))
         return changed
@@ -212,6 +233,8 @@ def from_table(table: dict[str, Any], path: Path, formatter_line_length: Any = N
     settings = Settings(root=path.parent, warnings=warnings, source=path)
     if "select" in table:
         settings = replace(settings, select=_selectors("select", table["select"]))
+    if "extend-select" in table:
+        settings = replace(settings, extend_select=_selectors("extend-select", table["extend-select"]))
     if "ignore" in table:
         settings = replace(settings, ignore=_selectors("ignore", table["ignore"]))
     if "per-file-ignores" in table:
@@ -234,9 +257,12 @@ def from_table(table: dict[str, Any], path: Path, formatter_line_length: Any = N
         settings = replace(settings, respect_gitignore=table["respect-gitignore"])
     producers = _strings("extend-stream-producers", table.get("extend-stream-producers", []))
     consumers = _strings("extend-lazy-consumers", table.get("extend-lazy-consumers", []))
+    # A buffer-reusing loader is a producer too: its calls start streams.
+    reusing = _strings("buffer-reusing-loaders", table.get("buffer-reusing-loaders", []))
+    producers = (*producers, *(r for r in reusing if r not in producers))
     length = table.get("line-length", formatter_line_length)
     if length is None:
         length = AnalysisOptions.line_length
     if not isinstance(length, int) or isinstance(length, bool) or not 20 <= length <= 1000:
         raise ConfigError("`line-length` must be a whole number of columns (20 to 1000)")
-    return replace(settings, analysis=AnalysisOptions(producers, consumers, length))
+    return replace(settings, analysis=AnalysisOptions(producers, consumers, length, reusing))

@@ -92,7 +92,9 @@ def units(view: ModuleView) -> Iterator[tuple[Block, Block | None]]:
 def findings(view: ModuleView) -> list[Finding]:
     matches, reached = _matches(view)
     absorbed = {id(node) for _, m in matches for node in m.absorbs}
-    kept = [(r, _reached_from(m, reached)) for r, m in matches if id(m.node) not in absorbed]
+    kept = [
+        (r, _reached_from(m, reached)) for r, m in matches if id(m.node) not in absorbed or not r.absorbable
+    ]
     judged = _what_remains([_judge(r, m, view) for r, m in kept], view)
     return sorted((_finding(j, view) for j in judged), key=lambda f: (f.location, f.code))
 
@@ -168,14 +170,15 @@ def _rule_matches(
     syntax: bool,
 ) -> list[tuple[Rule, Match]]:
     found: list[tuple[Rule, Match]] = []
+    rules = [r for r in RULES if r.default or r.code in view.options.opt_in_rules]
     for event in events:
-        for rule in RULES:
+        for rule in rules:
             if rule.on_event is not None:
                 found += [(rule, m) for m in rule.on_event(event, view)]
-    for rule in RULES:
+    for rule in rules:
         if rule.on_function is not None:
             found += [(rule, m) for m in rule.on_function(events, view)]
-    for rule in RULES if syntax else ():
+    for rule in rules if syntax else ():
         # A unit rule names the words its matches need: a cheap no first.
         if rule.on_unit is not None and any(t in text for t in rule.unit_triggers):
             found += [(rule, m) for m in rule.on_unit(func, owner, view)]

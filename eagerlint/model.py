@@ -163,3 +163,9 @@ class AnalysisOptions:
     # What rewritten lines must fit in (ruff's and black's default unless the
     # configuration says otherwise).
     line_length: int = 88
+    # Dotted-name suffixes of producers whose tensors are views of a buffer they
+    # reuse on the next `next()` (EL010 follows their streams, besides parameters).
+    buffer_reusing_loaders: tuple[str, ...] = ()
+    # The rules that are off by default and turned on (the engine runs no other:
+    # a default run never pays for them, nor fails in them).
+    opt_in_rules: frozenset[str] = frozenset()

@@ -48,7 +48,7 @@ def _findings(
 
     shape = outline(text)
     try:
-        found, deps = analyse(text, shape, filename, settings.analysis, project)
+        found, deps = analyse(text, shape, filename, settings.analysis_options(), project)
     except cst.ParserSyntaxError as exc:
         # CPython accepted the file (`check_syntax` ran first): libcst's grammar differs.
         where = f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"

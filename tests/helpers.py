@@ -12,8 +12,11 @@ from eagerlint.pipeline import FixMode, check_bytes
 MARKER = re.compile(r"#\s*(EL\d{3}(?:\s*,\s*EL\d{3})*)\s*$")
 
 
-def run(source: str, mode: FixMode = FixMode.NONE, filename: str = "t.py") -> FileResult:
-    result = check_bytes(source.encode(), filename, Settings(root=Path.cwd()), mode)
+def run(
+    source: str, mode: FixMode = FixMode.NONE, filename: str = "t.py", extend: tuple[str, ...] = ()
+) -> FileResult:
+    """`extend`: rule codes to enable besides the default ones (`extend-select`)."""
+    result = check_bytes(source.encode(), filename, Settings(root=Path.cwd(), extend_select=extend), mode)
     assert result.error is None, result.error
     return result
 
@@ -32,6 +35,6 @@ def reported(result: FileResult) -> set[tuple[int, str]]:
     return {(f.location.row, f.code) for f in result.findings}
 
 
-def fixed_text(source: str, mode: FixMode = FixMode.SAFE) -> str:
-    result = run(source, mode)
+def fixed_text(source: str, mode: FixMode = FixMode.SAFE, extend: tuple[str, ...] = ()) -> str:
+    result = run(source, mode, extend=extend)
     return result.fixed_source if result.fixed_source is not None else source

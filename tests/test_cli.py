@@ -224,3 +224,21 @@ def test_unsafe_fixes_only_with_flag(tmp_path: Path) -> None:
     assert "1 hidden fix can be enabled with `--unsafe-fixes`." in r.stdout
     eagerlint("check", "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
     assert "ws = (w for w in weights)" in (tmp_path / "m.py").read_text()
+
+
+def test_extend_select_turns_on_a_default_off_rule(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(
+        "class M:\n"
+        "    def load_weights(self, weights):\n"
+        "        for name, w in weights:\n"
+        "            if name.endswith('.bias'):\n"
+        "                self.pending[name] = w\n"
+    )
+    assert eagerlint("check", "m.py", cwd=tmp_path).returncode == 0
+    r = eagerlint("check", "m.py", "--extend-select", "EL010", "--output-format", "concise", cwd=tmp_path)
+    assert (
+        r.returncode == 1
+        and "m.py:5:17: EL010 A view of a streamed tensor is kept in `self.pending`" in r.stdout
+    )
+    assert eagerlint("check", "m.py", "--select", "EL", cwd=tmp_path).returncode == 0
+    assert eagerlint("check", "m.py", "--select", "EL010", cwd=tmp_path).returncode == 1

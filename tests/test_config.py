@@ -184,3 +184,91 @@ def test_bad_line_length_is_an_error(tmp_path: Path, value: str) -> None:
     path = write(tmp_path / "pyproject.toml", f"[tool.eagerlint]\nline-length = {value}\n")
     with pytest.raises(ConfigError, match="line-length"):
         config.load(path)
+
+
+PENDING = """\
+class M:
+    def load_weights(self, weights):
+        pending = {}
+        for name, w in weights:
+            if name.endswith("_scale"):
+                self.load_pair(pending.pop(name[:-6]), w)
+            else:
+                pending[name] = w
+"""
+
+
+@pytest.mark.parametrize(
+    ("select", "extend", "on"),
+    [
+        ((), (), False),  # off by default
+        (("EL",), (), False),  # a prefix does not name it
+        (("ALL",), (), False),
+        (("EL01",), (), False),
+        (("EL010",), (), True),  # named in full
+        (("EL",), ("EL010",), True),
+        (("EL003",), ("EL010",), True),
+    ],
+)
+def test_a_default_off_rule_runs_only_when_named(
+    select: tuple[str, ...], extend: tuple[str, ...], on: bool
+) -> None:
+    s = Settings(root=Path.cwd(), select=select or ("EL",), extend_select=extend)
+    assert ("EL010" in s.enabled()) is on
+    assert {c for c in CODES if c != "EL010" and c in s.enabled()} == {
+        c for c in CODES if c != "EL010" and any(c.startswith(p) or p == "ALL" for p in (*s.select, *extend))
+    }
+    from eagerlint.pipeline import check_bytes
+
+    found = {f.code for f in check_bytes(PENDING.encode(), "m.py", s).findings}
+    assert ("EL010" in found) is on
+
+
+def test_extend_select_and_buffer_reusing_loaders_from_pyproject(tmp_path: Path) -> None:
+    extend = write(tmp_path / "a" / "pyproject.toml", '[tool.eagerlint]\nextend-select = ["EL010"]\n')
+    s = config.load(extend)
+    assert "EL010" in s.enabled() and "EL001" in s.enabled()
+    # `--select` replaces `extend-select` too, as in ruff; `--extend-select` adds to it.
+    assert "EL010" not in s.with_overrides(select=["EL001"]).enabled()
+    assert s.with_overrides(select=["EL001"], extend_select=["EL010"]).enabled() == {"EL001", "EL010"}
+
+    reusing = write(
+        tmp_path / "b" / "pyproject.toml",
+        '[tool.eagerlint]\nbuffer-reusing-loaders = ["fast_iterator"]\n',
+    )
+    s = config.load(reusing)
+    assert "EL010" in s.enabled()
+    assert s.analysis.buffer_reusing_loaders == ("fast_iterator",)
+    assert "fast_iterator" in s.analysis.stream_producers
+    from eagerlint.pipeline import check_bytes
+
+    src = (
+        "def load(model, files):\n"
+        "    scales = []\n"
+        "    for name, w in {producer}(files):\n"
+        "        if name.endswith('.scale'):\n"
+        "            scales.append((name, w))\n"
+        "            continue\n"
+        "        model.load_one(name, w)\n"
+        "    model.load_scales(scales)\n"
+    )
+    # A configured loader's stream is followed; another producer's tensors are its own.
+    fast = check_bytes(src.format(producer="loader.fast_iterator").encode(), "l.py", s).findings
+    assert [(f.code, f.location.row) for f in fast] == [("EL010", 5)]
+    other = check_bytes(src.format(producer="safetensors_weights_iterator").encode(), "l.py", s).findings
+    assert other == ()
+    with pytest.raises(ConfigError, match="`buffer-reusing-loaders` must be a list of strings"):
+        config.from_table({"buffer-reusing-loaders": "x"}, tmp_path / "pyproject.toml")
+
+
+def test_a_default_run_never_runs_a_default_off_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eagerlint.pipeline import check_bytes
+    from eagerlint.rules import el010_weights_retained_view as el010
+
+    def broken(*args: object) -> list[object]:
+        raise RuntimeError("EL010 ran")
+
+    monkeypatch.setattr(el010, "retained_views", broken)
+    assert check_bytes(PENDING.encode(), "m.py", Settings(root=Path.cwd())).error is None
+    on = check_bytes(PENDING.encode(), "m.py", Settings(root=Path.cwd(), extend_select=("EL010",)))
+    assert on.error is not None and "EL010 ran" in on.error.message

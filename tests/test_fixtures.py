@@ -19,7 +19,7 @@ SNAPSHOTS = FIXTURES / "snapshots"
 CODES = [r.code for r in RULES]
 
 
-def snapshot(source: str) -> list[dict[str, object]]:
+def snapshot(source: str, code: str) -> list[dict[str, object]]:
     """What each finding of a fixture says: message, fix level and title, and the reason."""
     return [
         {
@@ -29,14 +29,14 @@ def snapshot(source: str) -> list[dict[str, object]]:
             "fix": None if f.fix is None else f"{f.fix.applicability.value}: {f.fix.message}",
             "reason": f.fix_reason,
         }
-        for f in run(source).findings
+        for f in run(source, extend=(code,)).findings
     ]
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_snapshot_pins_message_fix_level_and_reason(code: str) -> None:
     """`EAGERLINT_UPDATE_SNAPSHOTS=1 pytest tests/test_fixtures.py` rewrites them (review the diff)."""
-    current = snapshot((FIXTURES / f"{code}.py").read_text())
+    current = snapshot((FIXTURES / f"{code}.py").read_text(), code)
     path = SNAPSHOTS / f"{code}.json"
     if os.environ.get("EAGERLINT_UPDATE_SNAPSHOTS") == "1":
         path.write_text(json.dumps(current, indent=1) + "\n")
@@ -49,21 +49,22 @@ def test_markers_match_findings(code: str) -> None:
     source = (FIXTURES / f"{code}.py").read_text()
     expected = expected_markers(source)
     assert expected, "a fixture without markers tests nothing"
-    found = {(row, c) for row, c in reported(run(source)) if c == code}
+    found = {(row, c) for row, c in reported(run(source, extend=(code,))) if c == code}
     assert found == {(row, c) for row, c in expected if c == code}
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_no_other_rule_fires_on_fixture(code: str) -> None:
     source = (FIXTURES / f"{code}.py").read_text()
-    assert reported(run(source)) == expected_markers(source)
+    # Each fixture runs with its own rule on, also one that is off by default.
+    assert reported(run(source, extend=(code,))) == expected_markers(source)
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_fix_matches_twin(code: str) -> None:
     source = (FIXTURES / f"{code}.py").read_text()
     twin = FIXTURES / f"{code}.fixed.py"
-    fixed = fixed_text(source)
+    fixed = fixed_text(source, extend=(code,))
     expected = twin.read_text() if twin.exists() else source
     assert fixed == expected
     ast.parse(fixed)
@@ -77,14 +78,14 @@ def test_unsafe_fix_matches_twin(code: str) -> None:
     expected = (
         twin if twin.exists() else safe_twin if safe_twin.exists() else FIXTURES / f"{code}.py"
     ).read_text()
-    assert fixed_text(source, FixMode.UNSAFE) == expected
+    assert fixed_text(source, FixMode.UNSAFE, extend=(code,)) == expected
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_fix_is_idempotent(code: str) -> None:
     source = (FIXTURES / f"{code}.py").read_text()
-    once = fixed_text(source, FixMode.UNSAFE)
-    assert fixed_text(once, FixMode.UNSAFE) == once
+    once = fixed_text(source, FixMode.UNSAFE, extend=(code,))
+    assert fixed_text(once, FixMode.UNSAFE, extend=(code,)) == once
     ast.parse(once)
 
 
@@ -105,9 +106,10 @@ def test_every_rule_has_a_fixture() -> None:
 
 
 def test_code_table_matches_registry() -> None:
-    from eagerlint.codes import CODES
+    from eagerlint.codes import CODES, DEFAULT_OFF
 
     assert CODES == {r.code: r.name for r in RULES}
+    assert {r.code for r in RULES if not r.default} == DEFAULT_OFF
 
 
 def test_multi_pass_messages_say_what_goes_wrong() -> None:

@@ -82,3 +82,20 @@ def test_mllama4_both_helper_drains_reported_at_the_calls(v23: Path) -> None:
 @pytest.mark.parametrize("name", ["llama4.py", "mllama4.py"])
 def test_upstream_fixed_files_are_clean(v24: Path, name: str) -> None:
     assert run((v24 / name).read_text(), filename=name).findings == ()
+
+
+def test_retained_view_finds_the_side_buffers_of_the_024_fix(v24: Path) -> None:
+    """Issue 14: 0.24.0's mllama4 streams the language model and keeps the vision/projector
+    weights and expert scales as yielded; `bench/llama4_memory` measures 22 of 340
+    parameters loading NaN under a reusing loader, and none once they are cloned."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench" / "llama4_memory"))
+    import upstream_variant
+
+    def kept(source: str) -> list[str]:
+        findings = run(source, filename="mllama4.py", extend=("EL010",)).findings
+        return [f.message.split("`")[1] for f in findings if f.code == "EL010"]
+
+    source = (v24 / "mllama4.py").read_text()
+    # `_consolidate_qkv_weights` keeps q/k/v until the stream ends, then concatenates them.
+    assert kept(source) == ["qkv_weights", "other_weights", "expert_scale_weights"]
+    assert kept(upstream_variant.clone_side_buffers(source)) == ["qkv_weights"]

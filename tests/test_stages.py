@@ -483,3 +483,143 @@ def test_reoutline_equals_a_fresh_outline_for_every_fixture_edit(fixed: str) -> 
     assert matcher.get_opcodes() != [("equal", 0, len(old.lines), 0, len(new_lines))]
     if fixed.startswith("EL001"):
         assert reused > 0  # bracket edits keep the blocks
+
+
+# -- views: does a kept value share the streamed tensor's storage? -------------------
+
+VIEW_CASES = [
+    ("w", True),
+    ("(name, w)", True),
+    ("w[0]", True),
+    ("w[:, 1:].t()", True),
+    ("w.view(2, -1)", True),
+    ("w.narrow(0, 0, 4)", True),
+    ("w.data", True),
+    ("w.contiguous()", True),  # returns `w` itself when it is contiguous
+    ("w.float()", True),  # returns `w` itself when it is float already
+    ("w.to(torch.bfloat16)", True),
+    ("w.mul_(2)", True),  # in place: its receiver
+    ("torch.nn.Parameter(w, requires_grad=False)", True),
+    ("lambda: load(w)", True),
+    ("functools.partial(load, w)", True),
+    ("executor.submit(load, w)", True),
+    ("PendingExpert(name, w)", True),  # an unknown class keeps what it is built from
+    ("[w, w]", True),
+    ("w.clone()", False),
+    ("w[0].clone().detach()", False),
+    ("w.to('cpu', copy=True)", False),
+    ("torch.empty_like(w).copy_(w)", False),
+    ("w * 2", False),
+    ("torch.cat([w, w])", False),
+    ("w.sum()", False),
+    ("w.shape", False),
+    ("w.numel()", False),
+    ("name", False),
+    ("self.load_weight(name, w)", False),  # what a loader returns
+    ("dequantize(w, scale)", False),  # an unknown function computes a new value
+]
+
+
+@pytest.mark.parametrize(("expr", "holds"), VIEW_CASES)
+def test_views_holds_view(expr: str, holds: bool) -> None:
+    from eagerlint.analysis.views import holds_view
+
+    assert holds_view(cst.parse_expression(expr), {"w"}) is holds
+
+
+@pytest.mark.parametrize(
+    ("body", "returns"),
+    [
+        ("return t", "view"),
+        ("return t.t() if flag else t", "view"),
+        ("return t.clone()", "copy"),
+        # SGLang 0.5.23's helpers: a copy only of what the runai streamer marked.
+        ("if getattr(t, ATTR, False):\n        return t.clone().detach()\n    return t", "copy"),
+        ("if getattr(t, ATTR, False):\n        return t.detach().to('cpu', copy=True)\n    return t", "copy"),
+        ("out = t[0]\n    return out", "view"),
+        ("return t.float() * 2", "other"),
+        ("load(t)", "other"),
+    ],
+)
+def test_views_returns_of_a_helper(body: str, returns: str) -> None:
+    from eagerlint.analysis.views import returns_of
+
+    func = cst.parse_module(f"def helper(t, flag=False):\n    {body}\n").body[0]
+    assert isinstance(func, cst.FunctionDef)
+    assert returns_of(func, "t").value == returns
+
+
+RETAINED = {
+    # A pending pair: kept until its partner comes, emptied then (not a drain, retained).
+    "pending_pair": (
+        """
+        def load_weights(self, weights):
+            pending = {}
+            for name, w in weights:
+                if name in pending:
+                    self.load_pair(pending.pop(name), w)
+                else:
+                    pending[name] = w
+        """,
+        ["`pending`"],
+    ),
+    "generator_buffers_a_subset": (
+        """
+        def load_weights(self, weights):
+            side = []
+            for name, w in weights:
+                if name.startswith("vision."):
+                    side.append((name, w))
+                    continue
+                yield name, w
+        """,
+        ["`side`"],
+    ),
+    "setdefault_bucket": (
+        """
+        def load_weights(self, weights):
+            pending = {}
+            for name, w in weights:
+                bucket = pending.setdefault(name[:-7], {})
+                bucket[name[-6:]] = w
+        """,
+        ["`pending`"],
+    ),
+    "carried_and_attribute": (
+        """
+        def load_weights(self, weights):
+            prev = None
+            for name, w in weights:
+                if prev is not None:
+                    self.load_pair(prev, w)
+                prev = w
+                self.last = w.t()
+        """,
+        ["`prev`, which a later iteration or the code after the loop reads", "`self.last`"],
+    ),
+    "cloned_or_loaded": (
+        """
+        def load_weights(self, weights):
+            pending = {}
+            for name, w in weights:
+                self.params[name].copy_(w)
+                if name.endswith(".scale"):
+                    pending[name] = w.clone()
+                w = w.t()
+                self.load_one(name, w)
+        """,
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", RETAINED)
+def test_keeps_find_retained(name: str) -> None:
+    code, holders = RETAINED[name]
+    _, events = walked(code)
+    loop = next(e.node for e in events if isinstance(e.node, cst.For))
+    assert isinstance(loop, cst.For)
+    retention = keeps.Retention(lambda call, arg: None, lambda local: local == "prev")
+    assert [r.holder for r in keeps.find_retained(loop, retention)] == holders
+    # The memory analysis is not changed by any of them: nothing here keeps every element.
+    assert keeps.find_drain(loop) is None

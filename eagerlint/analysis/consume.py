@@ -8,6 +8,8 @@ summaries (`consumed_at`); the rules only word them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -235,3 +237,45 @@ def exclusive(first: Event, second: Event) -> bool:
 def _ends_by_leaving(block: cst.IndentedBlock) -> bool:
     last = block.body[-1] if block.body else None
     return isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], (cst.Return, cst.Raise))
+
+
+@dataclass(frozen=True)
+class TeeDrain:
+    """A branch of an `itertools.tee` of a stream read to the end before a sibling
+    starts: the tee buffers every element for the sibling meanwhile."""
+
+    first: Event
+    sibling: Event
+
+
+def tee_drains(events: list[Event], view: ModuleView) -> Iterator[TeeDrain]:
+    """The first branch of a tee read to the end before a sibling starts."""
+    firsts: dict[tuple[int, int], Event] = {}
+    for event in events:
+        branch = event.value.branch
+        if branch is not None and consumes(event, view) and branch not in firsts:
+            firsts[branch] = event
+    ordered = list(firsts.items())  # events are recorded in source order
+    for position, ((tee, index), first) in enumerate(ordered):
+        if is_partial(first):
+            continue
+        later = [
+            e
+            for (t, i), e in ordered[position + 1 :]
+            if t == tee
+            and i != index
+            and _same_body(first, e)
+            and not exclusive(first, e)
+            and not nested_in_loop(e, first)
+        ]
+        if later:
+            yield TeeDrain(first, later[0])
+
+
+def _same_body(a: Event, b: Event) -> bool:
+    """Both run in one function body: nested generator functions run only when pulled."""
+    return _innermost_function(a) is _innermost_function(b)
+
+
+def _innermost_function(event: Event) -> cst.CSTNode:
+    return next(n for n in reversed(event.stack) if isinstance(n, cst.FunctionDef))

@@ -26,6 +26,7 @@ from eagerlint.analysis.cst_util import (
     target_names,
     tensor_names,
 )
+from eagerlint.analysis.views import HelperReturns, derived_views, holds_view
 from eagerlint.analysis.walk import descendants, enclosing_blocks, runs_with
 
 KEEP_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft", "update"})
@@ -127,6 +128,27 @@ class _TooManyPaths(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Retention:
+    """Asks the analysis what outlives one iteration, not the whole loop (EL010).
+
+    A buffer-reusing loader overwrites an element on the next `next()`, so what
+    counts is any view of it kept past its own iteration: in a container, even
+    one emptied later (a pending pair, a bounded batch) or only on some paths,
+    in an attribute, in a local another iteration reads (`carried`), or in a
+    task handed to an executor; a loop that yields or breaks still keeps what it
+    kept.  An owning copy (`views.holds_view`) keeps nothing.
+    """
+
+    helpers: HelperReturns
+    # Whether a plain local the loop body binds outlives the iteration (it is read
+    # after the loop, or bound before it and read in the body).
+    carried: Callable[[str], bool]
+
+
+RETENTION_KEEP_METHODS = KEEP_METHODS | {"setdefault", "put", "put_nowait", "__setitem__"}
+
+
 def _body_facts(body: cst.CSTNode) -> tuple[set[str], set[str], bool]:
     """Names bound inside the loop body, containers emptied there, and whether
     anything in it could keep an element at all (a cheap no for most loops)."""
@@ -159,14 +181,24 @@ def _body_facts(body: cst.CSTNode) -> tuple[set[str], set[str], bool]:
 
 
 class _Analyzer:
-    def __init__(self, loop: cst.For, context: Context) -> None:
+    def __init__(self, loop: cst.For, context: Context, retention: Retention | None = None) -> None:
         self.loop = loop
         self.context = context
+        self.retention = retention
         self.local, self.emptied, self.may_keep = _body_facts(loop.body)
-        self.elements = self._element_names(loop.target) if self.may_keep else set()
+        # Locals that name part of a container outliving the loop (`bucket =
+        # pending.setdefault(prefix, {})`): asked only with a retention.
+        self.aliases: dict[str, str] = {}
+        if retention is not None:
+            self.emptied = set()  # emptied later is still kept past this iteration
+            self.elements = derived_views(loop.body, self._element_names(loop.target), retention.helpers)
+            self.elements |= _closures(loop.body, self.elements)
+            self.aliases = self._container_aliases(loop.body)
+        else:
+            self.elements = self._element_names(loop.target) if self.may_keep else set()
         # Tensor slots of a `(name, tensor)` target that the body never rebinds.
         self.tensors = self._tensor_slots(loop) - self.local
-        if self.elements:
+        if self.elements and retention is None:
             self._derive(loop.body)
 
     @staticmethod
@@ -215,8 +247,62 @@ class _Analyzer:
                     for t in node.targets:
                         self.elements.update(tensor_names(t.target))
 
+    def _container_aliases(self, body: cst.CSTNode) -> dict[str, str]:
+        """`bucket = pending.setdefault(k, {})`, `group = groups[k]`, and `parts` in
+        `pending[k] = parts`: a local that is part of an outer container."""
+        aliases: dict[str, str] = {}
+        for node in runs_with(body):
+            if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+                continue
+            target, value = node.targets[0].target, node.value
+            if isinstance(target, cst.Name) and isinstance(value, (cst.Subscript, cst.Call)):
+                root = root_name(value)
+                outer = isinstance(value, cst.Subscript) or (
+                    isinstance(value.func, cst.Attribute) and value.func.attr.value in ("setdefault", "get")
+                )
+                if outer and root is not None and root not in self.local:
+                    aliases[target.value] = root
+            elif isinstance(target, cst.Subscript) and isinstance(value, cst.Name):
+                root = root_name(target.value)
+                if root is not None and root not in self.local:
+                    aliases[value.value] = root
+        return aliases
+
     def _mentions_element(self, node: cst.CSTNode) -> bool:
         return bool(names_in(node) & self.elements)
+
+    def holder(self, site: cst.CSTNode) -> str:
+        """What a keep site stores the element in, for the message."""
+        if isinstance(site, cst.Expr) and isinstance(site.value, cst.Call):
+            call = site.value
+            if _is_submit(call):
+                return "a task submitted to an executor"
+            if dotted_name(call.func) == "setattr":
+                return f"an attribute of `{dotted_name(call.args[0].value) or 'an object'}`"
+            if isinstance(call.func, cst.Attribute):
+                return f"`{self._root_of(call.func.value)}`"
+        if isinstance(site, cst.Assign):
+            if _is_submit(site.value):
+                return "a task submitted to an executor"
+            for t in site.targets:
+                if isinstance(t.target, cst.Subscript):
+                    return f"`{self._root_of(t.target.value)}`"
+                if isinstance(t.target, cst.Attribute):
+                    return f"`{dotted_name(t.target) or self._root_of(t.target)}`"
+                if isinstance(t.target, cst.Name):
+                    return f"`{t.target.value}`, which a later iteration or the code after the loop reads"
+        if isinstance(site, cst.AugAssign):
+            return f"`{dotted_name(site.target) or self._root_of(site.target)}`"
+        return "a container"
+
+    def _root_of(self, node: cst.BaseExpression) -> str:
+        """`self.qkv_parts` for `self.qkv_parts[name]`; `pending` for a local alias of it."""
+        root = root_name(node) or "?"
+        if root in self.aliases:
+            return self.aliases[root]
+        while isinstance(node, cst.Subscript):
+            node = node.value
+        return dotted_name(node) or root
 
     def _carries_element(self, node: cst.BaseExpression) -> bool:
         """Whether keeping `node` keeps an element alive.
@@ -228,6 +314,8 @@ class _Analyzer:
         futures).  A function of the analysed tree declared to return `str`,
         `int`, ... returns no tensor.
         """
+        if self.retention is not None:
+            return holds_view(node, self.elements, self.retention.helpers)
         if isinstance(node, (cst.Tuple, cst.List)):
             return any(self._carries_element(el.value) for el in node.elements)
         if not self._mentions_element(node):
@@ -242,6 +330,11 @@ class _Analyzer:
 
     def _outlives(self, container: cst.BaseExpression) -> str | None:
         root = root_name(container)
+        if root is not None and root in self.aliases:
+            return self.aliases[root]
+        if root is not None and root in self.local and self.retention is not None:
+            # `batch = []` again after a flush: the container still spans iterations.
+            return root if self.retention.carried(root) else None
         if root is None or root in self.local or root in self.emptied:
             return None
         return root
@@ -272,12 +365,17 @@ class _Analyzer:
         return any(self._carries_element(a.value) for a in call.args)
 
     def _keep(self, stmt: cst.BaseSmallStatement) -> cst.CSTNode | None:
+        if self.retention is not None:
+            kept = self._retained(stmt)
+            if kept is not None:
+                return kept
+        methods = KEEP_METHODS if self.retention is None else RETENTION_KEEP_METHODS
         if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
             call = stmt.value
             func = call.func
             if (
                 isinstance(func, cst.Attribute)
-                and func.attr.value in KEEP_METHODS
+                and func.attr.value in methods
                 and any(self._carries_element(a.value) for a in call.args)
                 and self._outlives(func.value)
                 and not (func.attr.value == "update" and root_name(func.value) in self.context.other_objects)
@@ -289,9 +387,38 @@ class _Analyzer:
                     return stmt
         return None
 
+    def _retained(self, stmt: cst.BaseSmallStatement) -> cst.CSTNode | None:
+        """What only a retention counts: an attribute store, a carried local, `+=` into
+        an outer container, `setattr`, a task submitted with an element."""
+        assert self.retention is not None
+        if isinstance(stmt, cst.Assign) and self._carries_element(stmt.value):
+            if _is_submit(stmt.value):
+                return stmt
+            for t in stmt.targets:
+                if isinstance(t.target, cst.Attribute):
+                    return stmt
+                if isinstance(t.target, cst.Name) and self.retention.carried(t.target.value):
+                    return stmt
+        if isinstance(stmt, cst.AugAssign) and self._carries_element(stmt.value):
+            target = stmt.target
+            if isinstance(target, cst.Attribute) or (
+                isinstance(target, (cst.Name, cst.Subscript)) and self._outlives(target)
+            ):
+                return stmt
+        if (
+            isinstance(stmt, cst.Expr)
+            and isinstance(stmt.value, cst.Call)
+            and self._carries_element(stmt.value)
+        ):
+            call = stmt.value
+            if _is_submit(call) or (dotted_name(call.func) == "setattr" and len(call.args) == 3):
+                return stmt
+        return None
+
     # -- statements and blocks -------------------------------------------------
     def block(self, stmts: Sequence[cst.BaseStatement]) -> list[Path]:
         paths = [Path()]
+        before = set(self.elements)
         for stmt in stmts:
             alternatives = self.statement(stmt)
             nxt: list[Path] = []
@@ -303,7 +430,28 @@ class _Analyzer:
             if len(nxt) > MAX_PATHS:
                 raise _TooManyPaths
             paths = nxt
+            if self.retention is not None:
+                self._rebound(stmt)
+        if self.retention is not None:
+            self.elements = before  # what this block rebinds is its own business
         return paths
+
+    def _rebound(self, stmt: cst.BaseStatement) -> None:
+        """`w = w.clone()`: from here on in this block `w` owns its storage (and
+        `w = w.t()` keeps it a view).  The derivation up front cannot tell: it
+        does not know the order of the statements."""
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return
+        assert self.retention is not None
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and all(isinstance(t.target, cst.Name) for t in small.targets):
+                view = holds_view(small.value, self.elements, self.retention.helpers)
+                for t in small.targets:
+                    name = t.target.value  # type: ignore[attr-defined]
+                    if view:
+                        self.elements.add(name)
+                    else:
+                        self.elements.discard(name)
 
     def _suite(self, suite: cst.BaseSuite) -> list[Path]:
         if isinstance(suite, cst.SimpleStatementSuite):
@@ -351,6 +499,19 @@ class _Analyzer:
         if isinstance(orelse, cst.If):
             return self.statement(orelse)
         return [dataclasses.replace(p, via_else=True) for p in self._suite(orelse.body)]
+
+
+def _is_submit(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and last_part(callee_name(node)) == "submit"
+
+
+def _closures(body: cst.CSTNode, elements: set[str]) -> set[str]:
+    """Functions defined in the loop body that read an element: keeping one keeps it."""
+    return {
+        n.name.value
+        for n in runs_with(body)
+        if isinstance(n, cst.FunctionDef) and names_in(n.body) & elements
+    }
 
 
 def _not_default(p: Path) -> Path:
@@ -459,6 +620,31 @@ def find_keeps(loop: cst.For, context: Context | None = None) -> Drain | None:
         return None
     containers = list(dict.fromkeys(n for s in sites if (n := container_of(s)) is not None))
     return Drain(tuple(containers), sites[0], tuple(iteration))
+
+
+@dataclass(frozen=True)
+class Retained:
+    """A statement that keeps a view of an element past its iteration, and what holds it."""
+
+    site: cst.CSTNode
+    holder: str
+
+
+def find_retained(
+    loop: cst.For, retention: Retention, context: Context | None = None
+) -> tuple[Retained, ...]:
+    """Every place a view of an element is kept past its own iteration, on any
+    path, also in a loop that yields or stops early: what a buffer-reusing loader
+    overwrites before it is used."""
+    analyzer = _Analyzer(loop, context or Context(), retention)
+    if not analyzer.elements:
+        return ()
+    try:
+        paths = analyzer.block(loop.body.body)  # type: ignore[arg-type]
+    except _TooManyPaths:
+        return ()
+    sites = list({id(k): k for p in paths for k in p.keeps}.values())
+    return tuple(Retained(site, analyzer.holder(site)) for site in sites)
 
 
 def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:

@@ -86,14 +86,19 @@ class ModuleView:
     ) -> bool:
         return self.resolver.returns_scalar(call, cls, within)
 
-    def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
+    def param_of(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> tuple[Resolved, cst.Param] | None:
+        """The function of the tree `call` reaches, and the parameter `arg` binds to."""
         resolved = self.resolve_call(call, cls)
         if resolved is None:
             return None
-        func, owner, home = resolved
-        param = param_for(func, owner is not None, call, arg)
-        if param is None:
+        param = param_for(resolved.func, resolved.owner is not None, call, arg)
+        return None if param is None else (resolved, param)
+
+    def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
+        found = self.param_of(call, cls, arg)
+        if found is None:
             return None
+        (func, owner, home), param = found
         return home.summary_of(func, owner, param)
 
     def drains(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> tuple[Step, ...] | None:

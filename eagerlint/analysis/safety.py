@@ -40,7 +40,6 @@ from eagerlint.analysis.cst_util import (
     target_names,
 )
 from eagerlint.analysis.keeps import LOGGING_ROOTS, following_statements
-from eagerlint.analysis.resolve import param_for
 from eagerlint.analysis.uses import Use, uses_after
 from eagerlint.analysis.walk import ancestors_to, children, descendants, runs_with
 from eagerlint.model import Applicability, FixPlan, LoopFacts
@@ -549,12 +548,7 @@ def _call_consumer(
 def _single_pass_param(call: cst.Call, arg: cst.Arg, view: ModuleView, cls: Block | None) -> bool:
     """A function of the tree whose parameter promises one lazy pass (`Iterable[...]`),
     or whose summary says it reads that parameter once, in order, to the end."""
-    resolved = view.resolve_call(call, cls)
-    if resolved is None:
-        return False
-    func, owner, _ = resolved
-    param = param_for(func, owner is not None, call, arg)
-    if param is None:
+    if view.param_of(call, cls, arg) is None:
         return False
     # An `Iterable` annotation is a promise the body may not keep: the summary decides.
     summary = view.helper_summary(call, cls, arg)

@@ -202,6 +202,13 @@ def is_producer_call(call: cst.Call, options: AnalysisOptions) -> bool:
     return last_part(name).endswith(PRODUCER_SUFFIXES) or _matches(name, options.stream_producers)
 
 
+def is_buffer_reusing_call(call: cst.Call, options: AnalysisOptions) -> bool:
+    """A call of a configured buffer-reusing loader, matched as producers are:
+    `fast_iterator` matches `fast_iterator(...)` and `loader.fast_iterator(...)`."""
+    name = callee_name(call)
+    return name is not None and _matches(name, options.buffer_reusing_loaders)
+
+
 def is_lazy_consumer(call: cst.Call, options: AnalysisOptions) -> bool:
     name = callee_name(call)
     if name is None:

@@ -62,6 +62,12 @@ class Rule:
     on_unit: UnitHook | None = None
     # Words every `on_unit` match needs in the unit's text (a cheap no first).
     unit_triggers: tuple[str, ...] = ()
+    # False: the rule runs only when named (`codes.DEFAULT_OFF`, see config).
+    default: bool = True
+    # Whether another rule's match may report this rule's match as a step of its
+    # own flow and drop it (`Match.absorbs`): a memory finding absorbs the `list()`
+    # copy it goes through; a corruption at the same place is no step of it.
+    absorbable: bool = True
 
     def __post_init__(self) -> None:
         if not self.cost:

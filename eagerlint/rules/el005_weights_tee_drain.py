@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.analysis.consume import consumes, exclusive, is_partial, nested_in_loop
+from eagerlint.analysis.consume import tee_drains
 from eagerlint.analysis.flow import Event
 from eagerlint.rules.base import Match, Rule
 
@@ -61,28 +61,8 @@ if TYPE_CHECKING:
 
 
 def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
-    """The first branch of a tee read to the end before a sibling starts."""
-    firsts: dict[tuple[int, int], Event] = {}
-    for event in events:
-        branch = event.value.branch
-        if branch is not None and consumes(event, view) and branch not in firsts:
-            firsts[branch] = event
-    ordered = list(firsts.items())  # events are recorded in source order
-    for position, ((tee, index), first) in enumerate(ordered):
-        if is_partial(first):
-            continue
-        later = [
-            e
-            for (t, i), e in ordered[position + 1 :]
-            if t == tee
-            and i != index
-            and _same_body(first, e)
-            and not exclusive(first, e)
-            and not nested_in_loop(e, first)
-        ]
-        if not later:
-            continue
-        sibling = later[0]
+    for found in tee_drains(events, view):
+        first, sibling = found.first, found.sibling
         flow = (
             *first.value.steps,
             view.step(first.node, "this branch is consumed to the end"),
@@ -96,15 +76,6 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
             flow,
             no_fix_reason="interleave the consumers, or buffer only the small branch",
         )
-
-
-def _same_body(a: Event, b: Event) -> bool:
-    """Both run in one function body: nested generator functions run only when pulled."""
-    return _innermost_function(a) is _innermost_function(b)
-
-
-def _innermost_function(event: Event) -> cst.CSTNode:
-    return next(n for n in reversed(event.stack) if isinstance(n, cst.FunctionDef))
 
 
 COST = "tee holds every element the sibling has not read, the whole checkpoint in host RAM"
