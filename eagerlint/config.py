@@ -164,6 +164,15 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+def project_root(settings: Settings) -> Path:
+    """Where imports resolve from: the configuration's folder, else the git work tree
+    around the current folder, else the current folder."""
+    if settings.source is not None:
+        return settings.root
+    start = settings.root.absolute()
+    return next((d for d in (start, *start.parents) if (d / ".git").exists()), settings.root)
+
+
 def _reason(exc: Exception) -> str:
     return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
 

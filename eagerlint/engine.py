@@ -19,7 +19,7 @@ import libcst as cst
 from eagerlint.analysis import materialize, safety, sources, streams
 from eagerlint.analysis.flow import Event, EventKind, FunctionWalker, Seed, Step, ValueKind, WeightValue
 from eagerlint.analysis.module import ModuleView
-from eagerlint.analysis.project import Project, module_name
+from eagerlint.analysis.project import Project
 from eagerlint.analysis.source import ModuleSource, SnippetError
 from eagerlint.analysis.walk import ancestors_to
 from eagerlint.edits import apply_fixes
@@ -49,7 +49,7 @@ def analyse(
 
     Snippets first; the whole module if a snippet does not parse on its own.
     """
-    name = module_name(Path(filename)) if project else ""
+    name = project.module_name(Path(filename)) if project else ""
     try:
         view = ModuleView(ModuleSource(text, outline, filename), options, project, name)
         return findings(view), view.deps

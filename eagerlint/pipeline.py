@@ -163,7 +163,9 @@ def _must_parse(fixed: str, before: str, fixes: list[Fix]) -> None:
 
 def make_project(paths: list[Path], settings: Settings) -> Project:
     """The analysed tree, opening other modules on demand to follow calls across files."""
-    project = Project.of(paths)
+    from eagerlint.config import project_root
+
+    project = Project.of(paths, project_root(settings))
 
     def load(module: str, path: Path) -> ModuleView:
         from eagerlint.engine import load_other

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eagerlint.cache import Cache, digest
-from eagerlint.config import Settings
+from eagerlint.config import Settings, project_root
 from eagerlint.model import ErrorKind, FileError, FileResult
 from eagerlint.pipeline import FixMode, check_bytes, is_candidate, make_project
 
@@ -123,7 +123,9 @@ def run(
     results: dict[int, FileResult] = {}
     sources: dict[str, bytes] = {}
     todo: list[int] = []
-    cache = Cache(settings.root, settings, time.time_ns()) if use_cache and mode is FixMode.NONE else None
+    cache = None
+    if use_cache and mode is FixMode.NONE:
+        cache = Cache(settings.root, settings, time.time_ns(), project_root(settings))
     digests: dict[str, str] = {}  # absolute path -> digest, for candidates
     keys: dict[int, str] = {}  # index -> absolute path, the cache's key
     for index, path in enumerate(files):
