@@ -129,9 +129,10 @@ def summary(
         return ["All checks passed!"]
     lines = []
     if fixed:
-        lines.append(f"Found {len(findings) + fixed} errors ({fixed} fixed, {len(findings)} remaining).")
+        total = len(findings) + fixed
+        lines.append(f"Found {total} error{_s(total)} ({fixed} fixed, {len(findings)} remaining).")
     else:
-        lines.append(f"Found {len(findings)} error{'s' if len(findings) != 1 else ''}.")
+        lines.append(f"Found {len(findings)} error{_s(len(findings))}.")
     safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability is Applicability.SAFE)
     hidden = sum(1 for f in findings if f.fix is not None and f.fix.applicability is Applicability.UNSAFE)
     if safe and not fixing:
@@ -141,3 +142,7 @@ def summary(
             f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with `--unsafe-fixes`."
         )
     return lines
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.helpers import expected_markers
+from tests.helpers import KEEP_ALL_HELPER, expected_markers
 from tests.test_cli import eagerlint
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cross"
@@ -93,26 +93,19 @@ def test_a_module_outside_the_project_root_is_not_read(tmp_path: Path) -> None:
 
 
 NAMESPACE_CALLER = """\
-from ns.srt.loader.utils import collect
+from ns.srt.loader.utils import keep_all
 from ..loader import utils
 
 
 class Model:
     def load_weights(self, weights):
-        kept = collect(weights)
+        kept = keep_all(weights)
         return kept
 
 
 class Other:
     def load_weights(self, weights: Iterable[tuple[str, torch.Tensor]]) -> None:
-        utils.collect(weights)
-"""
-NAMESPACE_HELPER = """\
-def collect(weights):
-    out = []
-    for name, w in weights:
-        out.append((name, w))
-    return out
+        utils.keep_all(weights)
 """
 
 
@@ -121,7 +114,7 @@ def test_namespace_packages_resolve_from_the_project_root(tmp_path: Path) -> Non
     (tmp_path / "ns" / "srt" / "models").mkdir(parents=True)
     (tmp_path / "ns" / "srt" / "loader").mkdir()
     (tmp_path / "ns" / "srt" / "models" / "llama.py").write_text(NAMESPACE_CALLER)
-    (tmp_path / "ns" / "srt" / "loader" / "utils.py").write_text(NAMESPACE_HELPER)
+    (tmp_path / "ns" / "srt" / "loader" / "utils.py").write_text(KEEP_ALL_HELPER)
     r = eagerlint("check", "ns/srt/models/llama.py", "--output-format", "json", cwd=tmp_path)
     assert reported(r) == {("ns/srt/models/llama.py", 7, "EL004"), ("ns/srt/models/llama.py", 13, "EL004")}
 
