@@ -23,6 +23,15 @@ def _offset(starts: list[int], pos: Position) -> int:
     return starts[pos.row - 1] + pos.column - 1
 
 
+def text_between(lines: list[str], start: Position, end: Position) -> str:
+    """The text of `lines` (each with its line ending) from `start` up to `end`."""
+    if start.row == end.row:
+        return lines[start.row - 1][start.column - 1 : end.column - 1]
+    first = lines[start.row - 1][start.column - 1 :]
+    middle = "".join(lines[start.row : end.row - 1])
+    return first + middle + lines[end.row - 1][: end.column - 1]
+
+
 def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, int]:
     """The rewritten source and the number of fixes applied."""
     starts = _offsets(source)

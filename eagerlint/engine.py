@@ -22,7 +22,7 @@ from eagerlint.analysis.module import ModuleView
 from eagerlint.analysis.project import Project
 from eagerlint.analysis.source import ModuleSource, SnippetError
 from eagerlint.analysis.walk import ancestors_to
-from eagerlint.edits import apply_fixes
+from eagerlint.edits import apply_fixes, text_between
 from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep
 from eagerlint.outline import Block, Outline, outline
 from eagerlint.prefilter import decode
@@ -319,7 +319,16 @@ def _finding(j: _Judged, view: ModuleView) -> Finding:
         j.reason,
         statement_row=view.position(statement).row,
         scope=_scope(m),
+        statement=_statement_text(statement, view),
     )
+
+
+def _statement_text(statement: cst.CSTNode, view: ModuleView) -> str:
+    """A simple statement's text, or a compound statement's header up to its body."""
+    start, end = view.span(statement)
+    if isinstance(statement, cst.BaseCompoundStatement):
+        end = view.position(statement.body)
+    return text_between(view.outline.lines, start, end)
 
 
 def _statement_of(stack: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> cst.CSTNode:

@@ -110,6 +110,9 @@ class Finding:
     statement_row: int = 0
     # The function holding the finding, as `Class.method` or `function`.
     scope: str = ""
+    # The source text of that statement (of a compound statement, its header up to
+    # the body): what the fingerprint reads instead of a line number.
+    statement: str = ""
 
 
 class ErrorKind(enum.Enum):

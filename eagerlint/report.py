@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eagerlint.fingerprint import fingerprints
 from eagerlint.model import Applicability, Edit, FileResult, Finding, FlowStep, Position
 
 
@@ -76,7 +77,7 @@ def _edit(e: Edit) -> dict[str, Any]:
     return {"content": e.content, "location": _pos(e.location), "end_location": _pos(e.end_location)}
 
 
-def as_json(f: Finding) -> dict[str, Any]:
+def as_json(f: Finding, fingerprint: str) -> dict[str, Any]:
     fix = None
     if f.fix is not None:
         fix = {
@@ -104,11 +105,13 @@ def as_json(f: Finding) -> dict[str, Any]:
             for s in f.flow
         ],
         "url": None,
+        "fingerprint": fingerprint,
     }
 
 
 def json_document(findings: Sequence[Finding]) -> str:
-    return json.dumps([as_json(f) for f in findings], indent=2) + "\n"
+    prints = fingerprints(findings)
+    return json.dumps([as_json(f, p) for f, p in zip(findings, prints, strict=True)], indent=2) + "\n"
 
 
 def statistics(findings: Sequence[Finding]) -> list[str]:

@@ -52,6 +52,7 @@ import libcst as cst
 from eagerlint.analysis import streams
 from eagerlint.analysis.cst_util import callee_name, last_part, names_in, target_names
 from eagerlint.analysis.walk import descendants, every_node
+from eagerlint.edits import text_between
 from eagerlint.model import Edit, FixPlan, Position
 from eagerlint.outline import split_lines
 from eagerlint.rewrites import layout
@@ -535,7 +536,7 @@ def _header(
     keyword = keyword if keyword >= 0 else line.rfind("def", 0, name_pos.column - 1)
     start = Position(name_pos.row, keyword + 1)
     end = _after_colon(helper, view, lines)
-    header = _text_between(lines, start, end)
+    header = text_between(lines, start, end)
     if "#" in header:
         raise Unavailable("the helper's signature holds a comment")
     indent = line[:keyword]
@@ -594,14 +595,6 @@ def _after_colon(helper: cst.FunctionDef, view: ModuleView, lines: list[str]) ->
             return Position(row, found + 2)
         row, col = row + 1, 0
     raise Unavailable("cannot find the end of the helper's signature")
-
-
-def _text_between(lines: list[str], start: Position, end: Position) -> str:
-    if start.row == end.row:
-        return lines[start.row - 1][start.column - 1 : end.column - 1]
-    first = lines[start.row - 1][start.column - 1 :]
-    middle = "".join(lines[start.row : end.row - 1])
-    return first + middle + lines[end.row - 1][: end.column - 1]
 
 
 def _side_types(helper: cst.FunctionDef, arity: int) -> list[str] | None:
