@@ -13,4 +13,5 @@ CODES: dict[str, str] = {
     "EL007": "futures-result-buffer",
     "EL008": "weights-multi-pass",
     "EL009": "weights-eager-load",
+    "EL100": "unused-noqa",
 }

@@ -23,13 +23,13 @@ from eagerlint.analysis.project import Project
 from eagerlint.analysis.source import ModuleSource, SnippetError
 from eagerlint.analysis.walk import ancestors_to
 from eagerlint.edits import apply_fixes, text_between
-from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep
+from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep, Unused
 from eagerlint.outline import Block, Outline, outline
 from eagerlint.prefilter import decode
 from eagerlint.rules import RULES, lookup
 from eagerlint.rules.base import Match, Rule, RuleDoc
 
-__all__ = ["analyse", "findings", "load_other", "rule_doc", "rule_docs", "units"]
+__all__ = ["analyse", "findings", "load_other", "noqa_findings", "rule_doc", "rule_docs", "units"]
 
 
 def rule_docs() -> list[RuleDoc]:
@@ -40,6 +40,24 @@ def rule_docs() -> list[RuleDoc]:
 def rule_doc(code_or_name: str) -> RuleDoc | None:
     found = lookup(code_or_name)
     return None if found is None else found.docs
+
+
+def noqa_findings(unused: list[Unused], filename: str, codes: frozenset[str]) -> list[Finding]:
+    """Findings for directives that silenced nothing, from the rules that word them
+    (`codes`: those enabled for the file); a directive naming such a rule's own code
+    silences its report."""
+    return [
+        rule.on_directive(u, filename)
+        for rule in RULES
+        if rule.on_directive is not None and rule.code in codes
+        for u in unused
+        if rule.code not in u.directive
+    ]
+
+
+def directive_codes() -> frozenset[str]:
+    """The codes of the rules that judge directives (never themselves judged unused)."""
+    return frozenset(r.code for r in RULES if r.on_directive is not None)
 
 
 def analyse(

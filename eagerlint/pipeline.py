@@ -43,7 +43,7 @@ def _findings(
     # never pays for importing libcst.
     import libcst as cst
 
-    from eagerlint.engine import analyse
+    from eagerlint.engine import analyse, directive_codes, noqa_findings
     from eagerlint.outline import outline
 
     shape = outline(text)
@@ -54,7 +54,10 @@ def _findings(
         where = f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
         raise parsing.Unparsable(f"libcst does not parse it ({where})") from None
     codes = settings.codes_for(filename)
-    kept, silenced = suppress.apply([f for f in found if f.code in codes], text, shape.lines)
+    judged = codes - directive_codes() if codes & directive_codes() else frozenset()
+    done = suppress.apply([f for f in found if f.code in codes], text, shape.lines, judged)
+    kept = sorted(done.kept + noqa_findings(done.unused, filename, codes), key=lambda f: (f.location, f.code))
+    silenced = done.silenced
     paths = (
         tuple(sorted({p for m in project.closure(deps) for p in project.paths_of_module(m)}))
         if project

@@ -12,6 +12,7 @@ from eagerlint.rules import (
     el007_futures_result_buffer,
     el008_weights_multi_pass,
     el009_weights_eager_load,
+    el100_unused_noqa,
 )
 from eagerlint.rules.base import Rule
 
@@ -25,6 +26,7 @@ RULES: tuple[Rule, ...] = (
     el007_futures_result_buffer.RULE,
     el008_weights_multi_pass.RULE,
     el009_weights_eager_load.RULE,
+    el100_unused_noqa.RULE,
 )
 BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
