@@ -60,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--stdin-filename", metavar="NAME", help="the name to report for source read from stdin"
     )
+    check.add_argument(
+        "--add-noqa", action="store_true", help="add `# noqa: CODE` to every line with a finding; fix nothing"
+    )
+    check.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="report only findings that FILE does not hold"
+    )
+    check.add_argument(
+        "--write-baseline", type=Path, metavar="FILE", help="write every current finding to FILE; exit 0"
+    )
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
@@ -142,6 +151,10 @@ def _check(args: argparse.Namespace) -> int:
     for warning in settings.warnings:
         print(f"eagerlint: warning: {warning}", file=sys.stderr)
 
+    conflict = _conflict(args)
+    if conflict:
+        print(f"eagerlint: error: {conflict}", file=sys.stderr)
+        return EXIT_ERROR
     mode = FixMode.NONE
     if args.fix or args.diff:
         mode = FixMode.UNSAFE if args.unsafe_fixes else FixMode.SAFE
@@ -160,6 +173,18 @@ def _check(args: argparse.Namespace) -> int:
         if result.error is not None:
             _print_error(result.error, args.debug)
             status = EXIT_ERROR
+    if args.add_noqa:
+        return _add_noqa(args, run, status)
+    if args.write_baseline is not None:
+        return _write_baseline(args, run, settings, status)
+    if args.baseline is not None:
+        from eagerlint.baseline import BaselineError
+
+        try:
+            run.drop_baselined(args.baseline, settings)
+        except BaselineError as exc:
+            print(f"eagerlint: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     if args.diff:
         return _diff(args, run, status)
     if stdin and args.fix:
@@ -176,6 +201,7 @@ class _Run:
         self.results = results
         self.sources = sources
         self.fixed: dict[str, bytes] = {}  # filename -> the fixed file's bytes
+        self.baselined = 0  # findings left out because the baseline holds them
         self._recheck = recheck
 
     def encode_fixes(self) -> None:
@@ -201,6 +227,22 @@ class _Run:
             except WriteError as exc:
                 self._unfixed(i, str(exc))
 
+    def drop_baselined(self, path: Path, settings: Settings) -> None:
+        """Leave out the findings the baseline at `path` holds (they are not reported)."""
+        from eagerlint import baseline
+        from eagerlint.config import project_root
+
+        known = baseline.load(path)
+        findings = [f for r in self.results for f in r.findings]
+        kept = {id(f) for f in baseline.without_known(findings, known, project_root(settings)).kept}
+        self.baselined = len(findings) - len(kept)
+        self.results = [
+            dataclasses.replace(r, findings=tuple(f for f in r.findings if id(f) in kept))
+            if r.findings
+            else r
+            for r in self.results
+        ]
+
     def _unfixed(self, index: int, why: str) -> None:
         # The file keeps its findings unfixed: report them as a plain check does.
         from eagerlint.model import ErrorKind, FileError
@@ -209,6 +251,66 @@ class _Run:
         self.fixed.pop(name, None)
         error = FileError(name, ErrorKind.WRITE, why)
         self.results[index] = dataclasses.replace(self._recheck(name), error=error)
+
+
+def _conflict(args: argparse.Namespace) -> str | None:
+    """Options that cannot go together, as ruff refuses them."""
+    if args.add_noqa and (args.fix or args.diff):
+        return "--add-noqa cannot be combined with --fix or --diff"
+    if args.add_noqa and args.baseline is not None:
+        return "--add-noqa cannot be combined with --baseline (a baselined finding needs no directive)"
+    if args.write_baseline is not None and args.baseline is not None:
+        return "--write-baseline cannot be combined with --baseline"
+    if (args.add_noqa or args.write_baseline is not None) and any(str(p) == "-" for p in args.paths or []):
+        return "--add-noqa and --write-baseline need files, not `-` (stdin)"
+    return None
+
+
+def _add_noqa(args: argparse.Namespace, run: _Run, status: int) -> int:
+    """ruff's `--add-noqa`: every finding's code named in a directive on its line."""
+    from eagerlint import parsing, prefilter
+    from eagerlint.report import display_name
+    from eagerlint.suppress import add_directives
+    from eagerlint.writeback import WriteError, encoded, write_fixed
+
+    added = 0
+    for r in run.results:
+        data = run.sources.get(r.filename)
+        if not r.findings or data is None:
+            continue
+        text, _ = prefilter.decode(data)
+        done = add_directives(text, r.findings)
+        for f in done.missed:
+            where = f"{display_name(f.filename)}:{f.location.row}"
+            print(f"eagerlint: warning: {where}: no line of it can hold a comment", file=sys.stderr)
+        if not done.rows:
+            continue
+        try:
+            parsing.check_syntax(done.text, r.filename)  # a comment at a line's end never breaks it
+            write_fixed(Path(r.filename), data, encoded(data, done.text, r.encoding))
+        except (WriteError, prefilter.ParseError) as exc:
+            print(f"eagerlint: error: {display_name(r.filename)}: write error: {exc}", file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        added += done.rows
+    if not args.quiet:
+        print(f"Added {added} noqa directive{_s(added)}.", file=sys.stderr)
+    return status
+
+
+def _write_baseline(args: argparse.Namespace, run: _Run, settings: Settings, status: int) -> int:
+    from eagerlint import baseline
+    from eagerlint.config import project_root
+
+    findings = [f for r in run.results for f in r.findings]
+    try:
+        count = baseline.write(args.write_baseline, findings, project_root(settings))
+    except baseline.BaselineError as exc:
+        print(f"eagerlint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if not args.quiet:
+        print(f"Wrote {count} finding{_s(count)} to {args.write_baseline}.", file=sys.stderr)
+    return status
 
 
 def _run_stdin(args: argparse.Namespace, settings: Settings, mode: FixMode) -> _Run:
@@ -310,6 +412,8 @@ def _report(args: argparse.Namespace, run: _Run, status: int) -> int:
     if not args.quiet and args.output_format != "json":
         for line in report.summary(run.results, findings, args.fix, args.unsafe_fixes):
             print(line, file=out)
+        if run.baselined:
+            print(f"{run.baselined} finding{_s(run.baselined)} in the baseline not shown.", file=out)
     if (findings or run.fixed) and status == EXIT_CLEAN and not args.exit_zero:
         status = EXIT_FINDINGS
     return status

@@ -71,11 +71,7 @@ def directives(source: str, lines: list[str] | None = None) -> Directives:
 def _comments(source: str, lines: list[str] | None) -> list[tokenize.TokenInfo]:
     # The tokenizer reads the lines the rest of eagerlint counts (`\r`, `\n`, `\r\n`);
     # a StringIO would split on `\n` alone and misnumber a file with `\r` endings.
-    readline = iter(split_lines(source) if lines is None else lines).__next__
-    try:
-        return [t for t in tokenize.generate_tokens(readline) if t.type == tokenize.COMMENT]
-    except (tokenize.TokenError, SyntaxError):
-        return []
+    return [t for t in _tokens(split_lines(source) if lines is None else lines) if t.type == tokenize.COMMENT]
 
 
 @dataclass(frozen=True)
@@ -169,3 +165,61 @@ def _removal(d: Directive, stale: set[str], line: str) -> Edit:
         while start > 0 and line[start - 1] in " \t":
             start -= 1
     return Edit(Position(d.row, start + 1), Position(d.row, d.comment[1] + 1), text)
+
+
+@dataclass(frozen=True)
+class Added:
+    text: str
+    rows: int  # lines that got a directive or a code
+    missed: list[Finding]  # findings whose lines cannot hold a comment
+
+
+def add_directives(source: str, findings: Iterable[Finding], lines: list[str] | None = None) -> Added:
+    """`source` with each finding's code named in a directive on its line (`--add-noqa`).
+
+    The code goes on the first line of the statement when a comment can end that
+    line, else on the reported line: into the line's directive when it has one
+    (`# noqa: E501` -> `# noqa: E501, EL001`), else at the end of its comment or
+    code (trailing spaces go).  Nothing else on the line changes.  A line that ends inside a string or
+    with a backslash cannot hold a comment; such findings are `missed`.
+    """
+    lines = split_lines(source) if lines is None else lines
+    tokens = _tokens(lines)
+    ends = {t.start[0] for t in tokens if t.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT)}
+    comments = {t.start[0]: t for t in tokens if t.type == tokenize.COMMENT}
+    wanted: dict[int, set[str]] = {}
+    missed: list[Finding] = []
+    for f in findings:
+        row = next((r for r in (f.statement_row, f.location.row) if r in ends), None)
+        if row is None:
+            missed.append(f)
+        else:
+            wanted.setdefault(row, set()).add(f.code)
+    out = list(lines)
+    for row, codes in wanted.items():
+        out[row - 1] = _with_codes(lines[row - 1], sorted(codes), comments.get(row))
+    return Added("".join(out), len(wanted), missed)
+
+
+def _tokens(lines: list[str]) -> list[tokenize.TokenInfo]:
+    try:
+        return list(tokenize.generate_tokens(iter(lines).__next__))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+
+
+def _with_codes(line: str, codes: list[str], comment: tokenize.TokenInfo | None) -> str:
+    body = line.rstrip("\r\n")
+    ending = line[len(body) :]
+    if comment is not None:
+        listed = [m for m in NOQA.finditer(comment.string) if m.group("codes")]
+        if listed:
+            last = listed[-1]
+            known = set(_codes(last.group("codes")))
+            new = [c for c in codes if c not in known]
+            at = comment.start[1] + last.end("codes")
+            return body[:at] + "".join(f", {c}" for c in new) + body[at:] + ending
+        at = comment.end[1]
+        return body[:at] + f"  # noqa: {', '.join(codes)}" + body[at:] + ending
+    # Trailing spaces would end up between the code and the comment: they go.
+    return body.rstrip() + f"  # noqa: {', '.join(codes)}" + ending
