@@ -3,6 +3,10 @@
 `tests/test_fixtures.py` checks that this table matches the rule registry.
 """
 
+# Where a rule is documented: its row of the rules table in eagerlint's README (an
+# anchor per code, which a test checks); `eagerlint rule CODE` prints the same rule.
+RULES_DOC = "README.md"
+
 CODES: dict[str, str] = {
     "EL001": "weights-comprehension",
     "EL002": "weights-list-call",
@@ -15,3 +19,13 @@ CODES: dict[str, str] = {
     "EL009": "weights-eager-load",
     "EL100": "unused-noqa",
 }
+
+
+def rule_url(code: str) -> str:
+    """A stable reference to the rule's documentation (relative to eagerlint's repository)."""
+    return f"{RULES_DOC}#{code.lower()}"
+
+
+def rule_command(code: str) -> str:
+    """The command that prints the rule's documentation."""
+    return f"eagerlint rule {code}"

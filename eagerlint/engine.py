@@ -320,9 +320,9 @@ def _scope_of(func: cst.FunctionDef, cls: Block | None) -> str:
 def _finding(j: _Judged, view: ModuleView) -> Finding:
     m = j.match
     start, end = view.span(m.node)
-    # Without a fix, the reason is the finding's news; with one, the report
-    # shows it beside the fix.
-    message = f"{m.message}: {j.reason}" if j.fix is None and j.reason else m.message
+    # The rule's words, then what the place costs; the fix's reason (or why there
+    # is none) is a field of its own, so the message stays the same when it changes.
+    message = f"{m.message}: {m.cost or j.rule.cost}"
     statement = _statement_of(m.where.stack, m.node)
     flow = tuple(FlowStep(s.source.filename, s.source.position(s.node), s.note) for s in m.flow)
     return Finding(

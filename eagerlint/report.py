@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eagerlint.codes import rule_command, rule_url
 from eagerlint.fingerprint import fingerprints
 from eagerlint.model import Applicability, Edit, FileResult, Finding, FlowStep, Position
 
@@ -62,6 +63,9 @@ def full(f: Finding, lines: Sequence[str], show_flow: bool) -> list[str]:
         level = f.fix.applicability.value
         reason = f" ({f.fix_reason})" if f.fix_reason else ""
         out.append(f"  = help: {f.fix.message} [{level} fix{reason}]")
+    else:
+        out.append(f"  = fix: none — {f.fix_reason}" if f.fix_reason else "  = fix: none")
+    out.append(f"  = see: {rule_command(f.code)}")
     if show_flow and f.flow:
         out.append("  = flow:")
         out.extend(flow_lines(f.flow, indent="    "))
@@ -83,6 +87,7 @@ def as_json(f: Finding, fingerprint: str) -> dict[str, Any]:
         fix = {
             "applicability": f.fix.applicability.value,
             "message": f.fix.message,
+            "reason": f.fix_reason or None,
             "edits": [_edit(e) for e in f.fix.edits],
         }
     return {
@@ -104,7 +109,8 @@ def as_json(f: Finding, fingerprint: str) -> dict[str, Any]:
             }
             for s in f.flow
         ],
-        "url": None,
+        "url": rule_url(f.code),
+        "no_fix_reason": (f.fix_reason or None) if f.fix is None else None,
         "fingerprint": fingerprint,
     }
 

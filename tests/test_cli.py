@@ -190,7 +190,8 @@ def test_statistics(project: Path) -> None:
 def test_quiet(project: Path) -> None:
     r = eagerlint("check", "--quiet", "--output-format", "concise", cwd=project)
     assert r.stdout.strip().splitlines() == [
-        "pkg/llama.py:4:19: EL001 [*] List comprehension materializes the whole weight stream"
+        "pkg/llama.py:4:19: EL001 [*] List comprehension materializes the whole weight stream: "
+        "the whole checkpoint sits in host RAM at once, once per tensor-parallel worker"
     ]
 
 

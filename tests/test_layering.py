@@ -114,6 +114,8 @@ def test_every_rewrite_returns_a_fix_plan() -> None:
 
 def test_a_rule_needs_a_hook_and_unit_triggers() -> None:
     with pytest.raises(ValueError, match="at least one hook"):
-        Rule("EL900", "nothing", "doc")
+        Rule("EL900", "nothing", "doc", "it costs")
     with pytest.raises(ValueError, match="unit_triggers"):
-        Rule("EL900", "nothing", "doc", on_unit=lambda func, owner, view: iter(()))
+        Rule("EL900", "nothing", "doc", "it costs", on_unit=lambda func, owner, view: iter(()))
+    with pytest.raises(ValueError, match="cost"):
+        Rule("EL900", "nothing", "doc", "", on_event=lambda event, view: iter(()))

@@ -23,3 +23,14 @@ def test_example_triggers_and_use_instead_does_not(rule: Rule) -> None:
     assert example and instead
     assert doc.code in {f.code for f in run(example).findings}
     assert doc.code not in {f.code for f in run(instead).findings}
+
+
+def test_every_rule_url_has_its_anchor_in_the_readme() -> None:
+    from pathlib import Path
+
+    from eagerlint.codes import RULES_DOC, rule_url
+
+    readme = (Path(__file__).resolve().parents[1] / RULES_DOC).read_text()
+    for rule in RULES:
+        anchor = rule_url(rule.code).split("#", 1)[1]
+        assert f'<a id="{anchor}"></a>{rule.code} | `{rule.name}`' in readme

@@ -1,6 +1,8 @@
 """What a rule is: its documentation plus hooks that word what the analysis found.
 
-A rule module defines one `RULE = Rule(...)`.  A rule has up to four hooks, all
+A rule module defines one `RULE = Rule(...)`, with the clause that says what its
+findings cost (`cost`): a message is the rule's words for the place, then that
+clause; it holds no line number and no path (those are in the flow).  A rule has up to four hooks, all
 optional: `on_event` (one flow event), `on_function` (every event of one walked
 function), `on_unit` (the syntax of a unit, with the words its matches need, so
 most units are skipped by a substring test).  Hooks return `Match`es: the
@@ -40,6 +42,8 @@ class Match:
     # Nodes of other matches this one reports as steps of its own flow (a
     # `list()` copy that only this loop reads): those matches are dropped.
     absorbs: tuple[cst.CSTNode, ...] = ()
+    # What this place costs, when it is not the rule's `cost`.
+    cost: str = ""
 
 
 EventHook = Callable[[Event, "ModuleView"], Iterator[Match]]
@@ -53,6 +57,9 @@ class Rule:
     code: str
     name: str
     doc: str
+    # Why a finding costs memory (or, for a correctness rule, what goes wrong): the
+    # clause that ends every message, so the message says why it matters.
+    cost: str
     on_event: EventHook | None = None
     on_function: FunctionHook | None = None
     on_unit: UnitHook | None = None
@@ -61,6 +68,8 @@ class Rule:
     unit_triggers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.cost:
+            raise ValueError(f"{self.code}: a rule says what its findings cost (`cost`)")
         if not (self.on_event or self.on_function or self.on_unit or self.on_directive):
             raise ValueError(f"{self.code}: a rule needs at least one hook")
         if self.on_unit is not None and not self.unit_triggers:

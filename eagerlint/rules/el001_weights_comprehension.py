@@ -79,4 +79,5 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     yield Match(message, found.node, event.where, found.flow, fix=genexp.plan(found.node, event.stack, view))
 
 
-RULE = Rule("EL001", "weights-comprehension", __doc__ or "", on_event=check)
+COST = "the whole checkpoint sits in host RAM at once, once per tensor-parallel worker"
+RULE = Rule("EL001", "weights-comprehension", __doc__ or "", COST, on_event=check)

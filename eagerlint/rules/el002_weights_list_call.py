@@ -79,4 +79,5 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     yield Match(message, node, where, found.flow, fix=unwrap.plan(node, event.operand, event.stack, view))
 
 
-RULE = Rule("EL002", "weights-list-call", __doc__ or "", on_event=check)
+COST = "the whole checkpoint sits in host RAM at once, once per tensor-parallel worker"
+RULE = Rule("EL002", "weights-list-call", __doc__ or "", COST, on_event=check)

@@ -117,4 +117,5 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     yield Match(message, found.node.iter, event.where, found.flow, fix=planned, absorbs=absorbs)
 
 
-RULE = Rule("EL003", "weights-drain-loop", __doc__ or "", on_event=check)
+COST = "it holds the whole checkpoint in host RAM, once per tensor-parallel worker"
+RULE = Rule("EL003", "weights-drain-loop", __doc__ or "", COST, on_event=check)

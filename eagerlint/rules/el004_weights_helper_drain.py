@@ -97,4 +97,5 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     yield Match(message, call, event.where, found.flow, fix=planned)
 
 
-RULE = Rule("EL004", "weights-helper-drain", __doc__ or "", on_event=check)
+COST = "the helper holds the whole checkpoint in host RAM, once per tensor-parallel worker"
+RULE = Rule("EL004", "weights-helper-drain", __doc__ or "", COST, on_event=check)

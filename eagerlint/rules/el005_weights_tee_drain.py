@@ -83,7 +83,6 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
         if not later:
             continue
         sibling = later[0]
-        row = view.position(sibling.node).row
         flow = (
             *first.value.steps,
             view.step(first.node, "this branch is consumed to the end"),
@@ -91,8 +90,7 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
         )
         node = first.node.iter if isinstance(first.node, cst.For) else first.node
         yield Match(
-            f"tee branch consumed to the end before its sibling (line {row}) starts: "
-            "tee buffers the whole stream",
+            "tee branch consumed to the end before its sibling starts",
             node,
             first.where,
             flow,
@@ -109,4 +107,5 @@ def _innermost_function(event: Event) -> cst.CSTNode:
     return next(n for n in reversed(event.stack) if isinstance(n, cst.FunctionDef))
 
 
-RULE = Rule("EL005", "weights-tee-drain", __doc__ or "", on_function=check_function)
+COST = "tee holds every element the sibling has not read, the whole checkpoint in host RAM"
+RULE = Rule("EL005", "weights-tee-drain", __doc__ or "", COST, on_function=check_function)

@@ -67,8 +67,7 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     if submit is None:
         return
     yield Match(
-        "`submit()` in the loop over the weight stream queues every element: nothing in the "
-        "loop waits, so read-ahead is unbounded",
+        "`submit()` in the loop over the weight stream queues every element, and nothing in the loop waits",
         submit,
         event.where,
         (*event.value.steps, view.step(submit, "each element queued in the executor")),
@@ -79,8 +78,7 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
 def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> Iterator[Match]:
     for found in futures.lazy_submit_sets(func, owner, view):
         yield Match(
-            f"`{found.what}()` turns the generator of futures into a set: every shard is submitted at "
-            "once and read-ahead is unbounded",
+            f"`{found.what}()` turns the generator of futures into a set, submitting every shard at once",
             found.setter,
             Where(found.stack, func, owner),
             (
@@ -96,6 +94,7 @@ RULE = Rule(
     "EL006",
     "futures-unbounded-submit",
     __doc__ or "",
+    "read-ahead is unbounded, up to the whole checkpoint in host RAM",
     on_event=check,
     on_unit=check_unit,
     # Every unit match passes futures to `as_completed` or `wait`.

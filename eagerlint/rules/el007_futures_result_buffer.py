@@ -68,6 +68,7 @@ RULE = Rule(
     "EL007",
     "futures-result-buffer",
     __doc__ or "",
+    "every loaded shard stays in host RAM meanwhile, up to the whole checkpoint",
     on_unit=check_unit,
     # Every match hands out `future.result()` in a loop.
     unit_triggers=(".result(",),

@@ -75,9 +75,7 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
         loop = None if is_partial(event) else repeating_loop(event)
         if loop is not None:
             reported.add(id(event))
-            yield _match(
-                event, view, loop, f"once per iteration of the loop at line {view.position(loop).row}"
-            )
+            yield _match(event, view, loop, "once per iteration of a loop", "the loop that repeats it")
     for i, first in enumerate(consumptions):
         for second in consumptions[i + 1 :]:
             if id(second) in reported or origin(first) != origin(second):
@@ -87,17 +85,14 @@ def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
             if (is_partial(first) or is_partial(second)) and not nested_in_loop(second, first):
                 continue  # `first = next(weights)` before the loop is deliberate
             reported.add(id(second))
-            row = view.position(first.node).row
             if nested_in_loop(second, first):
-                yield _match(
-                    second,
-                    view,
-                    first,
-                    f"inside the loop over it at line {row}",
-                    "it advances the loop's own iterator, so the loop skips every weight it passes",
-                )
+                yield _match(second, view, first, "inside the loop over it", "the loop over it", SKIPS)
             else:
-                yield _match(second, view, first, f"again after line {row}")
+                yield _match(second, view, first, "a second time", "consumed here")
+
+
+# What goes wrong when the inner pass advances the outer loop's own iterator.
+SKIPS = "it advances the loop's own iterator, so the loop silently skips every weight it passes"
 
 
 def _match(
@@ -105,22 +100,25 @@ def _match(
     view: ModuleView,
     earlier: Event | cst.CSTNode,
     when: str,
-    effect: str = "a one-shot iterator is empty the second time",
+    note: str,
+    cost: str = "",
 ) -> Match:
     if isinstance(earlier, Event):
         inside = helper_read(earlier, view)
-        first = (view.step(earlier.node, "consumed here"), *((inside,) if inside else ()))
+        first = (view.step(earlier.node, note), *((inside,) if inside else ()))
     else:
-        first = (view.step(earlier, "consumed here"),)
+        first = (view.step(earlier, note),)
     flow = (*event.value.steps, *first, view.step(event.node, "and consumed again"))
     node = event.node.iter if isinstance(event.node, cst.For) else event.node
     return Match(
-        f"Weight stream consumed {when}: {effect}",
+        f"Weight stream consumed {when}",
         node,
         event.where,
         flow,
         no_fix_reason="buffer only the small part needed twice, make it one pass, or pass a fresh iterator",
+        cost=cost,
     )
 
 
-RULE = Rule("EL008", "weights-multi-pass", __doc__ or "", on_function=check_function)
+COST = "the second pass loads nothing (a one-shot iterator is empty), so weights go silently unloaded"
+RULE = Rule("EL008", "weights-multi-pass", __doc__ or "", COST, on_function=check_function)

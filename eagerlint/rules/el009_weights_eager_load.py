@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 def check_unit(func: cst.FunctionDef, owner: Block | None, view: ModuleView) -> Iterator[Match]:
     for found in eager.eager_loads(func, view):
         yield Match(
-            f"`{found.kind.name}` reads every tensor of the file into host RAM before the first is used",
+            f"`{found.kind.name}` reads every tensor of the file before the first is used",
             found.call,
             Where(found.stack, func, owner),
             (view.step(found.call, f"every tensor read at once by {found.kind.name}"),),
@@ -72,6 +72,7 @@ RULE = Rule(
     "EL009",
     "weights-eager-load",
     __doc__ or "",
+    "the whole file sits in host RAM at once, once per tensor-parallel worker",
     on_unit=check_unit,
     unit_triggers=eager.WORDS,
 )

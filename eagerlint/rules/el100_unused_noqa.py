@@ -46,7 +46,7 @@ def check(unused: Unused, filename: str) -> Finding:
     return Finding(
         CODE,
         "unused-noqa",
-        f"Unused `noqa` directive (unused: {codes})",
+        f"Unused `noqa` directive (unused: {codes}): {COST}",
         filename,
         unused.location,
         unused.end_location,
@@ -57,4 +57,5 @@ def check(unused: Unused, filename: str) -> Finding:
     )
 
 
-RULE = Rule(CODE, "unused-noqa", __doc__ or "", on_directive=check)
+COST = "a stale directive silently hides the next finding written on its line"
+RULE = Rule(CODE, "unused-noqa", __doc__ or "", COST, on_directive=check)
