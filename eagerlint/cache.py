@@ -1,4 +1,5 @@
-"""The result cache: content-hash entries per (eagerlint version, settings).
+"""The result cache: content-hash entries per (eagerlint version, settings), for the
+eagerlint source that computed them.
 
 A file's stored result, findings included, is returned when the file's bytes,
 and the bytes of every other file its analysis followed, are unchanged.  A
@@ -9,6 +10,7 @@ read at all (ruff's cache trusts mtimes the same way); a file modified within
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -49,6 +51,18 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+@functools.cache
+def build_id() -> str:
+    """A digest of eagerlint's own source (about 3 ms): results cached by other code, a
+    message worded otherwise or a record without a newer field, are never returned, whatever
+    the version number says."""
+    package = Path(__file__).parent
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def _stat(path: str) -> tuple[int, int, int, int] | None:
     # ctime too, as git does: `touch -r`, `cp -p` and archives can set an old
     # mtime back, but any change to the file or its mode moves its ctime.
@@ -85,7 +99,7 @@ class Cache:
         try:
             with self.path.open("rb") as handle:
                 loaded = pickle.load(handle)
-            if isinstance(loaded, dict) and set(loaded) == {"entries", "known"}:
+            if isinstance(loaded, dict) and loaded.get("build") == build_id():
                 self.entries, self.known = loaded["entries"], loaded["known"]
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
             pass
@@ -148,7 +162,7 @@ class Cache:
             self.path.parent.mkdir(exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             with tmp.open("wb") as handle:
-                state = {"entries": self.entries, "known": self.known}
+                state = {"entries": self.entries, "known": self.known, "build": build_id()}
                 pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
         except OSError:

@@ -12,7 +12,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from eagerlint import __version__
 from eagerlint.codes import CODES
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 EXAMPLE_CODE = next(iter(CODES))
 
 SUBCOMMANDS = ("check", "rule", "clean")
+FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -48,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", action="append", metavar="CODES", help="rule codes or prefixes to disable")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
-    check.add_argument("--output-format", choices=("full", "concise", "json"), default="full")
+    check.add_argument("--output-format", choices=FORMATS, default="full")
+    check.add_argument(
+        "-o", "--output-file", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
+    )
     check.add_argument("--config", type=Path, metavar="FILE", help="pyproject.toml or eagerlint.toml to use")
     check.add_argument(
         "--force-exclude", action="store_true", help="apply excludes to files named on the command line too"
@@ -388,16 +392,24 @@ def _echo_stdin(args: argparse.Namespace, run: _Run, status: int) -> int:
 
 
 def _report(args: argparse.Namespace, run: _Run, status: int) -> int:
+    if args.output_file is None:
+        return _write_report(args, run, status, sys.stdout)
+    # An OSError here (a folder in the way, no permission) is main()'s one line and exit 2.
+    args.output_file.parent.mkdir(parents=True, exist_ok=True)
+    with args.output_file.open("w", encoding="utf-8") as out:
+        return _write_report(args, run, status, out)
+
+
+def _write_report(args: argparse.Namespace, run: _Run, status: int, out: TextIO) -> int:
     from eagerlint import report
     from eagerlint.outline import split_lines
 
-    out = sys.stdout
     findings = [f for r in run.results for f in r.findings]
     if args.statistics:
         for line in report.statistics(findings):
             print(line, file=out)
-    elif args.output_format == "json":
-        out.write(report.json_document(findings))
+    elif args.output_format in report.DOCUMENTS:
+        out.write(report.DOCUMENTS[args.output_format](run.results))
     else:
         by_file = {r.filename: r for r in run.results}
         for f in findings:
@@ -409,7 +421,7 @@ def _report(args: argparse.Namespace, run: _Run, status: int) -> int:
             if shown is None:
                 shown = run.sources.get(f.filename, b"").decode(result.encoding, errors="replace")
             print("\n".join(report.full(f, split_lines(shown), args.show_flow)), file=out)
-    if not args.quiet and args.output_format != "json":
+    if not args.quiet and args.output_format in ("full", "concise"):
         for line in report.summary(run.results, findings, args.fix, args.unsafe_fixes):
             print(line, file=out)
         if run.baselined:

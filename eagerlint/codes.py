@@ -3,6 +3,11 @@
 `tests/test_fixtures.py` checks that this table matches the rule registry.
 """
 
+from __future__ import annotations
+
+import functools
+from importlib import metadata
+
 # Where a rule is documented: its row of the rules table in eagerlint's README (an
 # anchor per code, which a test checks); `eagerlint rule CODE` prints the same rule.
 RULES_DOC = "README.md"
@@ -22,8 +27,30 @@ CODES: dict[str, str] = {
 
 
 def rule_url(code: str) -> str:
-    """A stable reference to the rule's documentation (relative to eagerlint's repository)."""
+    """A stable reference to the rule's documentation: its anchor in eagerlint's README
+    (relative to eagerlint's repository)."""
     return f"{RULES_DOC}#{code.lower()}"
+
+
+def rule_help_uri(code: str) -> str | None:
+    """The same anchor as an absolute URI (what SARIF's `helpUri` must be), under the
+    README's URL that the installed package declares (`[project.urls] Documentation`)."""
+    home = docs_home()
+    return f"{home}#{code.lower()}" if home else None
+
+
+@functools.cache
+def docs_home() -> str | None:
+    """The README's absolute URL, from the installed package's metadata (read only for SARIF)."""
+    try:
+        urls: list[str] = metadata.metadata("eagerlint").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "documentation" and url.strip():
+            return url.strip()
+    return None
 
 
 def rule_command(code: str) -> str:

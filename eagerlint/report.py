@@ -1,10 +1,11 @@
-"""Stage 8a: render results as ruff does (full, concise, json) plus statistics."""
+"""Stage 8a: render results as ruff does (full, concise, json, json-lines, github) plus
+statistics; SARIF is `sarif.py`."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +116,72 @@ def as_json(f: Finding, fingerprint: str) -> dict[str, Any]:
     }
 
 
+def _as_json_all(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    return [as_json(f, p) for f, p in zip(findings, fingerprints(findings), strict=True)]
+
+
 def json_document(findings: Sequence[Finding]) -> str:
-    prints = fingerprints(findings)
-    return json.dumps([as_json(f, p) for f, p in zip(findings, prints, strict=True)], indent=2) + "\n"
+    return json.dumps(_as_json_all(findings), indent=2) + "\n"
+
+
+def json_lines(findings: Sequence[Finding]) -> str:
+    """One JSON object per line, the objects of `json_document`."""
+    return "".join(json.dumps(obj) + "\n" for obj in _as_json_all(findings))
+
+
+# GitHub shows at most this many annotations of one kind for a step.
+ANNOTATIONS_SHOWN = 10
+
+
+def _command_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _command_property(text: str) -> str:
+    return _command_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_lines(findings: Sequence[Finding]) -> list[str]:
+    """One workflow-command annotation per finding, then, past what GitHub shows, how many more."""
+    out = []
+    for f in findings:
+        where = {
+            "file": display_name(f.filename),
+            "line": f.location.row,
+            "col": f.location.column,
+            "endLine": f.end_location.row,
+            "endColumn": f.end_location.column,
+            "title": f.code,
+        }
+        props = ",".join(f"{k}={_command_property(str(v))}" for k, v in where.items())
+        out.append(f"::error {props}::{_command_data(f.message)}")
+    if len(findings) > ANNOTATIONS_SHOWN:
+        more = len(findings) - ANNOTATIONS_SHOWN
+        out.append(
+            f"::notice title=eagerlint::{more} more finding{'s' if more != 1 else ''} past the "
+            f"{ANNOTATIONS_SHOWN} annotations GitHub shows per step are in this log; upload "
+            "`--output-format sarif` to code scanning to see every finding"
+        )
+    return out
+
+
+def _findings_of(results: Sequence[FileResult]) -> list[Finding]:
+    return [f for r in results for f in r.findings]
+
+
+def _sarif(results: Sequence[FileResult]) -> str:
+    from eagerlint import sarif
+
+    return json.dumps(sarif.document(results), indent=2) + "\n"
+
+
+# The formats that render the whole run at once (full and concise go finding by finding).
+DOCUMENTS: dict[str, Callable[[Sequence[FileResult]], str]] = {
+    "json": lambda results: json_document(_findings_of(results)),
+    "json-lines": lambda results: json_lines(_findings_of(results)),
+    "github": lambda results: "".join(line + "\n" for line in github_lines(_findings_of(results))),
+    "sarif": _sarif,
+}
 
 
 def statistics(findings: Sequence[Finding]) -> list[str]:

@@ -31,10 +31,10 @@ LLAMA = """\
 class CausalLM:
     def load_weights(self, weights):
         loader = AutoWeightsLoader(self)
-        weights = [self.permute(name, w) for name, w in weights]
+        weights = [(name, w.float()) for name, w in weights]
         return loader.load_weights(weights)
 """
-FIXED_LINE = "weights = (self.permute(name, w) for name, w in weights)"
+FIXED_LINE = "weights = ((name, w.float()) for name, w in weights)"
 REPORTED = "pkg/llama.py:4:19: EL001"
 MODES = ("check", "fix", "diff")
 
@@ -302,7 +302,7 @@ def test_a_fix_is_checked_over_the_blocks_it_touched(monkeypatch: pytest.MonkeyP
     result = run(LLAMA + "\n\n" + rest, FixMode.SAFE)
     assert result.fixed_source is not None and FIXED_LINE in result.fixed_source
     assert len(checked) == 2 and checked[0] == LLAMA + "\n\n" + rest  # the file, then the fix
-    assert checked[1] == LLAMA.replace("[self.permute(name, w) for name, w in weights]", FIXED_LINE[10:])
+    assert checked[1] == LLAMA.replace("[(name, w.float()) for name, w in weights]", FIXED_LINE[10:])
 
 
 def test_outline_lookups_find_the_first_block_of_a_name() -> None:
@@ -330,7 +330,7 @@ def test_a_form_feed_line_does_not_end_a_function(tree: Path, mode: str) -> None
     if mode == "check":
         assert "pkg/llama.py:5:19: EL001 [*] List comprehension" in run.stdout
     else:
-        assert (tree / "pkg" / "llama.py").read_text() == source.replace("= [self", "= (self").replace(
+        assert (tree / "pkg" / "llama.py").read_text() == source.replace("= [(name", "= ((name").replace(
             "weights]", "weights)"
         )
 
@@ -342,7 +342,7 @@ def test_the_code_frame_counts_lines_as_python_does(tree: Path) -> None:
     (tree / "pkg" / "llama.py").write_text(LLAMA.replace("    def load", comment + "    def load"))
     run = eagerlint("check", "--no-cache", "pkg", cwd=tree)
     expect(run, 1, None)
-    assert "5 |         weights = [self.permute(name, w) for name, w in weights]" in run.stdout
+    assert "5 |         weights = [(name, w.float()) for name, w in weights]" in run.stdout
 
 
 @pytest.mark.parametrize("ending", ["\r", "\r\n"])
@@ -356,14 +356,12 @@ def test_old_mac_and_windows_line_endings(tree: Path, ending: str) -> None:
     fixed = eagerlint("check", "--fix", "--no-cache", "pkg", cwd=tree)
     expect(fixed, 1, None)
     data = (tree / "pkg" / "llama.py").read_bytes()
-    assert (
-        data == LLAMA.replace("[self", "(self").replace("weights]", "weights)").replace("\n", ending).encode()
-    )
+    assert data == FIXED.replace("\n", ending).encode()
 
 
 # -- 8. writes that keep what is around the file --------------------------------------
 
-FIXED = LLAMA.replace("[self.permute(name, w) for name, w in weights]", FIXED_LINE[10:])
+FIXED = LLAMA.replace("[(name, w.float()) for name, w in weights]", FIXED_LINE[10:])
 
 
 def fix_in_process(tree: Path, capsys: pytest.CaptureFixture[str], *paths: str) -> tuple[int, list[str]]:
@@ -518,9 +516,7 @@ def test_stdin_fix_writes_back_the_bytes_it_read_except_the_edit(tree: Path, dat
     # It dropped the BOM and re-encoded latin-1 as UTF-8 under a latin-1 cookie.
     run = raw_eagerlint("check", "--fix", "-", cwd=tree, stdin=data)
     assert (run.returncode, run.stderr) == (0, b"")  # ruff's convention: nothing remains
-    assert run.stdout == data.replace(
-        b"[self.permute(name, w) for name, w in weights]", FIXED_LINE[10:].encode()
-    )
+    assert run.stdout == data.replace(b"[(name, w.float()) for name, w in weights]", FIXED_LINE[10:].encode())
 
 
 def test_stdin_fix_echoes_undecodable_input_as_it_was(tree: Path) -> None:

@@ -248,7 +248,8 @@ def sources_of(
     iterable: cst.BaseExpression, view: ModuleView, stack: Sequence[cst.CSTNode]
 ) -> frozenset[str]:
     """The variables `iterable` draws from, and the ones they were bound from
-    (`stream = weights; list(stream)` draws from `weights` too)."""
+    (`stream = weights; list(stream)` and `stream = (f(w) for w in weights);
+    list(stream)` draw from `weights` too)."""
     bindings = _enclosing_bindings(view, stack)
     found: set[str] = set()
     todo = list(stream_names(iterable))
@@ -258,7 +259,11 @@ def sources_of(
             continue
         found.add(name)
         for value in bindings.get(name, ()):
-            if value is not iterable and not _comprehension_of(value) and not _materializes(value):
+            if value is iterable or _materializes(value):
+                continue
+            if isinstance(value, cst.GeneratorExp):
+                todo.extend(stream_names(value.for_in.iter))  # a generator expression pulls lazily
+            elif not _comprehension_of(value):
                 todo.extend(stream_names(value))
     return frozenset(found)
 
@@ -589,8 +594,20 @@ def _may_stop(loop: cst.For) -> bool:
 
 
 def _used_after(node: cst.CSTNode, stack: Sequence[cst.CSTNode], names: frozenset[str]) -> str | None:
-    """A name of `names` read by a statement that runs after `node` in its function."""
-    for stmt in following_statements(ancestors_to(stack, node)):
+    """A name of `names` read by a statement that runs after `node` in its function,
+    or, when that function is nested and `names` are free in it, by a statement after
+    its `def` in the function around it (which may call it, then read the stream)."""
+    cut = ancestors_to(stack, node)
+    later = following_statements(cut)
+    for i in range(len(cut) - 1, 0, -1):
+        func = cut[i]
+        if not isinstance(func, cst.FunctionDef) or not any(isinstance(n, cst.FunctionDef) for n in cut[:i]):
+            continue
+        names = names - {p.name.value for p in streams.all_params(func)} - purity.rebound([func.body])
+        body = list(getattr(cut[i - 1], "body", ()))
+        if func in body:
+            later += body[body.index(func) + 1 :] + following_statements(cut[:i])
+    for stmt in later:
         hit = _mentions(stmt, names)
         if hit is not None:
             return hit

@@ -304,8 +304,10 @@ def pieces(spec: Spec) -> list[Piece]:
 
 # -- shapes -------------------------------------------------------------------------
 
-# The shapes that safe fixes are known to get wrong today (issue 13 lists a-e;
-# f and g were found by this fuzzer).  Each has a strict xfail in test_fuzz.py.
+# The shapes that safe fixes used to get wrong (issue 13 lists a-e; f, g and h
+# were found by this fuzzer).  Since the safety rework none is broken: each is
+# held to 0 differences like the untagged bucket, and the names stay so that a
+# difference is attributed (and a regression of one shape shows on its own).
 SHAPES = {
     "a": "a closure over the comprehension variable (`lambda: w`) called in the consumer",
     "b": "state the lazy part reads is written between production and consumption",
@@ -317,7 +319,7 @@ SHAPES = {
     "g": "a helper whose parameter is annotated Iterable reads it twice",
     "h": "the element expression binds a name with `:=` that the consumer reads",
 }
-# The shapes whose safe fixes still change behaviour.  Their regression cases and
+# The shapes whose safe fixes still change behaviour (none today).  Their regression cases and
 # their part of the bounded run are strict xfails; when the safety analysis makes
 # a shape's fixes unsafe (or none), those tests XPASS and fail: take the shape
 # out of this set, and from then on any difference in it fails the suite.

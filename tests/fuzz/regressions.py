@@ -609,4 +609,33 @@ class Model(Recorder):
 """,
         (("c1", -1), ("a2", 2)),
     ),
+    Regression(
+        "d-genexp-alias-source-pulled-between",  # make fuzz at 20,000 seeds, after the safety rework
+        "d",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        stream = ((n.upper(), w) for n, w in weights)
+        ws = list(stream)
+        names = [n for n, _ in weights]
+        for n, w in ws:
+            self.sink(n, w)
+""",
+        (("c0", -3),),
+    ),
+    Regression(
+        "e-break-in-nested-def-then-return-rest",
+        "e",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        def inner():
+            for n, w in list(weights):
+                break
+
+        inner()
+        return list(weights)
+""",
+        (("x2", 1), ("x3", -3)),
+    ),
 )

@@ -3,8 +3,10 @@ list, and checks that the harness sees what it must and ignores what it must.
 
 A program's shape is what the generator tagged it with (generator.tags; at
 most one known shape per program).  Programs without a known shape must never
-behave differently after the safe fix.  Each shape still broken today
-(generator.BROKEN_TODAY) has a strict xfail here and in the regression list.
+behave differently after the safe fix, and neither may programs of a named
+shape.  A shape put back in generator.BROKEN_TODAY (a known bug, while it is
+being fixed) gets a strict xfail here and in the regression list; none is there
+today.
 """
 
 from __future__ import annotations
