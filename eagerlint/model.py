@@ -154,6 +154,8 @@ class FileResult:
     # Fixed source text when fixes were requested and at least one applied.
     fixed_source: str | None = None
     applied_fixes: int = 0
+    # The code of each fix applied (`--show-fixes`).
+    fixed_codes: tuple[str, ...] = ()
     # The encoding the file declared, used to write `fixed_source` back.
     encoding: str = "utf-8"
     # Findings suppressed by noqa, for --statistics and tests.

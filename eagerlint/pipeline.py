@@ -107,14 +107,17 @@ def _check(
     findings, silenced, deps = _findings(text, filename, settings, project)
     if mode is FixMode.NONE:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)
-    from eagerlint.edits import apply_fixes
+    from eagerlint.edits import applied_fixes
 
     current, applied_total = text, 0
+    fixed_codes: list[str] = []
     for _ in range(MAX_FIX_ROUNDS):
-        fixes = [f.fix for f in findings if f.fix is not None and mode.allows(f.fix.applicability)]
+        fixable = [f for f in findings if f.fix is not None and mode.allows(f.fix.applicability)]
+        fixes = [f.fix for f in fixable if f.fix is not None]
         if not fixes:
             break
-        candidate, applied = apply_fixes(current, fixes)
+        candidate, indices = applied_fixes(current, fixes)
+        applied = len(indices)
         if applied == 0 or candidate == current:
             break
         try:
@@ -124,6 +127,7 @@ def _check(
             # The file parsed before (`check_syntax`): this is a bug in eagerlint; keep the file intact.
             raise RuntimeError(f"a fix produced invalid code ({exc}); the file was left unchanged") from None
         current, applied_total = candidate, applied_total + applied
+        fixed_codes += (fixable[i].code for i in indices)
     if applied_total == 0:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)
     return FileResult(
@@ -131,6 +135,7 @@ def _check(
         tuple(findings),
         fixed_source=current,
         applied_fixes=applied_total,
+        fixed_codes=tuple(sorted(fixed_codes)),
         suppressed=silenced,
         encoding=encoding,
         deps=deps,

@@ -34,7 +34,7 @@ other comments stay.  It is safe: a comment never changes what the code does.
 
 from __future__ import annotations
 
-from eagerlint.model import Applicability, Finding, Fix, Unused
+from eagerlint.model import Applicability, Finding, Fix, FlowStep, Unused
 from eagerlint.rules.base import Rule
 
 CODE = "EL100"
@@ -51,7 +51,7 @@ def check(unused: Unused, filename: str) -> Finding:
         unused.location,
         unused.end_location,
         fix,
-        (),
+        (FlowStep(filename, unused.location, f"directive naming {codes}, which silenced nothing here"),),
         statement_row=unused.location.row,
         statement=unused.line,
     )
