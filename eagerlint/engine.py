@@ -23,8 +23,8 @@ from eagerlint.analysis.project import Project
 from eagerlint.analysis.source import ModuleSource, SnippetError
 from eagerlint.analysis.walk import ancestors_to
 from eagerlint.edits import apply_fixes, text_between
-from eagerlint.model import AnalysisOptions, Applicability, Finding, Fix, FlowStep, Unused
-from eagerlint.outline import Block, Outline, outline
+from eagerlint.model import AnalysisOptions, Applicability, Edit, Finding, Fix, FlowStep, Position, Unused
+from eagerlint.outline import Block, Outline, outline, reoutline, split_lines
 from eagerlint.prefilter import decode
 from eagerlint.rules import RULES, lookup
 from eagerlint.rules.base import Match, Rule, RuleDoc
@@ -256,9 +256,10 @@ def _what_remains(judged: list[_Judged], view: ModuleView) -> list[_Judged]:
         if j.fix is not None and j.match.flow:
             groups.setdefault((_scope(j.match), j.match.flow[0].note), []).append(i)
     out = list(judged)
+    shallow = _shallow(view.outline) if groups else {}
     for (scope, stream), members in groups.items():
         fixes = [out[i].fix for i in members if out[i].fix is not None]
-        left = _kept_after([f for f in fixes if f is not None], view, scope, stream)
+        left = _kept_after([f for f in fixes if f is not None], view, scope, stream, shallow)
         if left is not None:
             for i in members:
                 reason = f"the stream would still be kept after this edit, {left}"
@@ -267,7 +268,7 @@ def _what_remains(judged: list[_Judged], view: ModuleView) -> list[_Judged]:
         safe = [f for f in fixes if f is not None and f.applicability is Applicability.SAFE]
         if len(safe) == len(fixes) or not safe:
             continue
-        if _kept_after(safe, view, scope, stream) is not None:
+        if _kept_after(safe, view, scope, stream, shallow) is not None:
             for i in members:
                 fix = out[i].fix
                 if fix is not None and fix.applicability is Applicability.SAFE:
@@ -278,26 +279,52 @@ def _what_remains(judged: list[_Judged], view: ModuleView) -> list[_Judged]:
     return out
 
 
-def _kept_after(fixes: list[Fix], view: ModuleView, scope: str, stream: str) -> str | None:
+def _kept_after(
+    fixes: list[Fix], view: ModuleView, scope: str, stream: str, shallow: dict[str, _Shallow]
+) -> str | None:
     """Where `stream` is still kept in `scope` once `fixes` are applied (None: nowhere)."""
-    text, applied = apply_fixes(view.text, fixes)
-    if applied < len(fixes):
+    edited = _apply_in_place(view.outline, fixes)
+    if edited is None:
         return None  # overlapping fixes are applied in later rounds, and judged then
-    source = ModuleSource(text, outline(text), view.filename)
+    text = "".join(edited.lines)
+    source = ModuleSource(text, edited, view.filename)
     after = ModuleView(source, view.options, view.resolver.project, view.resolver.module_name)
     try:
-        return _kept_in(after, scope, stream)
+        return _kept_in(after, scope, stream, shallow)
     except SnippetError:
         whole = ModuleSource(text, source.outline, view.filename, whole=True)
         return _kept_in(
-            ModuleView(whole, view.options, view.resolver.project, view.resolver.module_name), scope, stream
+            ModuleView(whole, view.options, view.resolver.project, view.resolver.module_name),
+            scope,
+            stream,
+            shallow,
         )
 
 
-def _kept_in(view: ModuleView, scope: str, stream: str) -> str | None:
-    for block, owner in units(view):
-        if (f"{owner.name}.{block.name}" if owner is not None else block.name) != scope:
-            continue
+def _apply_in_place(old: Outline, fixes: list[Fix]) -> Outline | None:
+    """The module's outline after `fixes`, edited only in the lines they touch (None
+    when they overlap)."""
+    rows = [row for f in fixes for e in f.edits for row in (e.location.row, e.end_location.row)]
+    first, last = min(rows), max(rows)
+    shifted = [replace(f, edits=tuple(_up(e, first) for e in f.edits)) for f in fixes]
+    chunk, applied = apply_fixes("".join(old.lines[first - 1 : last]), shifted)
+    if applied < len(fixes):
+        return None
+    return reoutline(old, first - 1, last - first + 1, split_lines(chunk))
+
+
+def _up(edit: Edit, first: int) -> Edit:
+    """`edit` with its rows counted from row `first`."""
+    start, end = edit.location, edit.end_location
+    return replace(
+        edit,
+        location=Position(start.row - first + 1, start.column),
+        end_location=Position(end.row - first + 1, end.column),
+    )
+
+
+def _kept_in(view: ModuleView, scope: str, stream: str, shallow: dict[str, _Shallow]) -> str | None:
+    for block, owner in _units_named(view, scope, shallow):
         func = view.source.function(block)
         if func is None:
             continue
@@ -307,6 +334,46 @@ def _kept_in(view: ModuleView, scope: str, stream: str) -> str | None:
             if found is not None and event.value.steps and event.value.steps[0].note == stream:
                 return found.flow[-1].note
     return None
+
+
+def _units_named(view: ModuleView, scope: str, shallow: dict[str, _Shallow]) -> Iterator[_Unit]:
+    """The units called `scope` (`Class.method` or `function`).  When the outline's
+    blocks are the module's own and `scope` names one shallow def (see `_shallow`),
+    that one is judged by its text alone; otherwise every unit is walked."""
+    found = shallow.get(scope)
+    if found is not None and view.outline.blocks is found[2]:
+        block, owner, _ = found
+        if sources.selects_unit(block.name, block.text(view.outline.lines), view.options):
+            yield block, owner
+        return
+    for block, owner in units(view):
+        if (f"{owner.name}.{block.name}" if owner is not None else block.name) == scope:
+            yield block, owner
+
+
+_Unit = tuple[Block, Block | None]
+_Shallow = tuple[Block, Block | None, list[Block]]
+
+
+def _shallow(outline_: Outline) -> dict[str, _Shallow]:
+    """Scope name -> the def, for defs at the top level or directly in a top-level
+    class whose scope name no other def of the module has (at any depth): for those,
+    being a unit depends on their own text only (no enclosing def to select instead)."""
+    count: dict[str, int] = {}
+    shallow: dict[str, _Shallow] = {}
+
+    def visit(blocks: list[Block], parent: Block | None, depth: int) -> None:
+        for block in blocks:
+            if block.kind == "def":
+                owner = parent if parent is not None and parent.kind == "class" else None
+                scope = f"{owner.name}.{block.name}" if owner is not None else block.name
+                count[scope] = count.get(scope, 0) + 1
+                if depth == 0 or (depth == 1 and owner is not None):
+                    shallow[scope] = (block, owner, outline_.blocks)
+            visit(block.children, block, depth + 1)
+
+    visit(outline_.blocks, None, 0)
+    return {scope: unit for scope, unit in shallow.items() if count[scope] == 1}
 
 
 def _scope(m: Match) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 _HEADER = re.compile(r"^(?P<indent>[ \t\f]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
 _DECORATOR = re.compile(r"^[ \t\f]*@")
 _BASE = re.compile(r"[A-Za-z_][\w.]*")
+_BLANK_OR_COMMENT = re.compile(r"^[ \t\f]*(?:#[^\r\n]*)?\r?\n?$")
 
 
 @dataclass
@@ -120,9 +121,7 @@ def outline(text: str) -> Outline:
         header = _HEADER.match(line)
         if header is None:
             continue
-        start = i
-        while start > 0 and _DECORATOR.match(lines[start - 1]) and _indent(lines[start - 1]) == indent:
-            start -= 1
+        start = _first_decorator(lines, i, indent)
         block = Block(header["kind"], header["name"], indent, start, len(lines), i)
         if header["kind"] == "class":
             block.bases = _bases(lines, i)
@@ -180,3 +179,49 @@ def _bases(lines: list[str], i: int) -> tuple[str, ...]:
     inner = header[opening + 1 : closing if closing >= 0 else None]
     names = (_BASE.match(part.strip()) for part in inner.split(",") if "=" not in part)
     return tuple(m.group(0) for m in names if m)
+
+
+def _first_decorator(lines: list[str], header: int, indent: int) -> int:
+    """The line of the first decorator of the `def`/`class` at `header` (itself when
+    it has none); blank and comment lines may sit between decorators and the header."""
+    start, i = header, header - 1
+    while i >= 0:
+        if _DECORATOR.match(lines[i]) and _indent(lines[i]) == indent:
+            start = i
+        elif not _BLANK_OR_COMMENT.match(lines[i]):
+            break
+        i -= 1
+    return start
+
+
+def reoutline(old: Outline, first: int, count: int, new: list[str]) -> Outline:
+    """The outline of `old`'s lines with `old.lines[first : first + count]` replaced by
+    `new`, reusing `old`'s blocks when the edit cannot change them: as many lines, and
+    every changed line keeps its indentation and is, before and after, code that
+    neither opens nor closes anything the outline tracks (a header, a decorator, a
+    triple quote, a backslash or a closing bracket at its start).  Otherwise a fresh
+    outline of the whole text."""
+    lines = [*old.lines[:first], *new, *old.lines[first + count :]]
+    if len(new) == count and all(
+        a == b or (_inert_line(a) and _inert_line(b) and _lead(a) == _lead(b))
+        for a, b in zip(old.lines[first : first + count], new, strict=True)
+    ):
+        return Outline(lines, old.blocks, old._by_kind)  # the same blocks: the same lookups
+    return outline("".join(lines))
+
+
+def _lead(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t\f"))]
+
+
+def _inert_line(line: str) -> bool:
+    body = line.rstrip("\r\n")
+    return (
+        _is_code(line)
+        and not _HEADER.match(line)
+        and not _DECORATOR.match(line)
+        and '"""' not in line
+        and "'''" not in line
+        and not body.endswith("\\")
+        and body.lstrip()[:1] not in (")", "]", "}")
+    )

@@ -5,7 +5,9 @@ a rewrite may be trusted (safety).  No rule is involved."""
 
 from __future__ import annotations
 
+import difflib
 import textwrap
+from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -16,7 +18,7 @@ from eagerlint.analysis.module import ModuleView
 from eagerlint.analysis.source import ModuleSource
 from eagerlint.engine import units
 from eagerlint.model import AnalysisOptions, Applicability
-from eagerlint.outline import outline
+from eagerlint.outline import outline, reoutline, split_lines
 
 
 def walked(code: str) -> tuple[ModuleView, list[Event]]:
@@ -445,3 +447,39 @@ def test_safety_of_a_plan_without_a_judged_value_is_unsafe() -> None:
     plan = FixPlan("move work", lambda: ())
     verdict = safety.judge(plan, events[0].stack, view)
     assert verdict.applicability is Applicability.UNSAFE and verdict.reason == safety.INTERLEAVES
+
+
+def test_outline_keeps_decorators_across_blank_and_comment_lines() -> None:
+    # A blank line between `@overload` and its `def` left the decorator out of the
+    # block: the overload stubs were taken for plain functions returning `int`.
+    text = "x = 1\n\n@overload\n\n# an int\ndef cast(value: int) -> int: ...\n\n\n"
+    text += "def cast(value):\n    return value\n"
+    blocks = outline(text).blocks
+    assert [(b.name, b.start, b.header) for b in blocks] == [("cast", 2, 5), ("cast", 8, 8)]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    "fixed", sorted(p.name for p in FIXTURES.glob("EL00*.fixed.py")), ids=lambda name: name
+)
+def test_reoutline_equals_a_fresh_outline_for_every_fixture_edit(fixed: str) -> None:
+    # A fix is judged by re-analysing the function it edits; the outline of the
+    # edited module reuses the old blocks when the edit cannot move them.
+    before = (FIXTURES / (fixed.split(".")[0] + ".py")).read_text()
+    after = (FIXTURES / fixed).read_text()
+    old, new_lines = outline(before), split_lines(after)
+    reused = 0
+    matcher = difflib.SequenceMatcher(a=old.lines, b=new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        edited = reoutline(old, i1, i2 - i1, new_lines[j1:j2])
+        fresh = outline("".join(edited.lines))
+        assert edited.lines == fresh.lines
+        assert edited.blocks == fresh.blocks, (tag, i1, i2)
+        reused += edited.blocks is old.blocks
+    assert matcher.get_opcodes() != [("equal", 0, len(old.lines), 0, len(new_lines))]
+    if fixed.startswith("EL001"):
+        assert reused > 0  # bracket edits keep the blocks

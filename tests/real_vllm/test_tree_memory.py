@@ -81,15 +81,30 @@ def test_llama4_fixed_streams(driver: ModuleType, setup: dict[str, Any]) -> None
     assert not stock["untouched_params"] and not fixed["untouched_params"]
 
 
-@pytest.mark.parametrize("family", ["bert-splade", "colbert-bert"])
-def test_list_call_fix_keeps_state(driver: ModuleType, setup: dict[str, Any], family: str) -> None:
-    """Today's safe `list(weights)` -> `weights` edit on these classes: the state is the
-    same; the loop after it still keeps every tensor, so stock's copy remains."""
-    row = measured(driver, setup, family)
-    assert row["fix"] is not None, "the fix no longer changes this class: update the test"
-    fixed = row["fix"]["result"]
-    assert fixed["state_sha256"] == row["stock"]["state_sha256"]
+def test_bagel_loop_becomes_a_generator_and_streams(driver: ModuleType, setup: dict[str, Any]) -> None:
+    """Bagel's loop that filters the generation tensors out into one list for
+    AutoWeightsLoader becomes a generator under plain --fix (EL003, safe)."""
+    row = measured(driver, setup, "bagel")
+    stock, fix = row["stock"], row["fix"]
+    assert fix is not None and fix["codes"] == ["EL003 (safe)"], fix
+    fixed = fix["result"]
+    assert stock["transient_mib"] > 0.8 * row["checkpoint"]["total_bytes"] / MIB, stock
+    assert fixed["transient_mib"] < stock["transient_mib"] / 4, (stock, fixed)
+    assert fixed["state_sha256"] == stock["state_sha256"]
     assert not fixed["untouched_params"]
+
+
+def test_bert_splade_partition_is_unsafe_and_keeps_state(driver: ModuleType, setup: dict[str, Any]) -> None:
+    """Plain --fix leaves BertSplade alone: its `list(weights)` is a step of the loop
+    that splits every tensor into two lists (one finding, EL003), and that loop's
+    rewrite into a generator with a side list is unsafe. With --unsafe-fixes the state
+    is the same (the memory barely moves: BertModel.load_weights lists what it gets)."""
+    row = measured(driver, setup, "bert-splade")
+    assert row["fix"] is None
+    unsafe = row["unsafe"]
+    assert unsafe is not None and unsafe["codes"] == ["EL003 (unsafe)"], unsafe
+    assert unsafe["result"]["state_sha256"] == row["stock"]["state_sha256"]
+    assert not unsafe["result"]["untouched_params"]
 
 
 @pytest.mark.parametrize("family", ["bert-embed", "eagle3-llama"])
