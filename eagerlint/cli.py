@@ -140,7 +140,8 @@ def _normalize(argv: list[str]) -> list[str]:
     if argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version"):
         return argv
     word = argv[0]
-    if not word.startswith("-") and word != "-" and not Path(word).exists():
+    pathlike = any(c in word for c in "./\\") or word.startswith("-")
+    if not pathlike and not Path(word).exists():
         close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
         if close:
             raise UsageError(f"unknown command `{word}` (did you mean `{close[0]}`?)")

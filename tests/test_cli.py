@@ -375,6 +375,9 @@ def test_a_mistyped_command_is_an_error_with_a_suggestion(project: Path) -> None
     assert r.stderr.strip() == "eagerlint: error: unknown command `chek` (did you mean `check`?)"
     (project / "chek").mkdir()  # a folder of that name is a path
     assert eagerlint("chek", cwd=project).returncode == 0
+    # A word that looks like a path is one, even when it is missing.
+    missing = eagerlint("chec.py", cwd=project)
+    assert missing.returncode == 2 and "chec.py" in missing.stderr and "did you mean" not in missing.stderr
 
 
 def test_help_lists_formats_exit_codes_and_the_rules(project: Path) -> None:
