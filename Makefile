@@ -14,14 +14,20 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The main job on a real default target: all of vLLM 0.23.0, then the Llama4 fixes as a diff.
+# The main job on a real default target: all of vLLM 0.23.0, then the Llama4 fixes as diffs
+# (llama4.py's safe one; mllama4.py's, which is unsafe and shown only with --unsafe-fixes),
+# then the memory effect measured by `make bench-memory` (the committed figures; nothing is re-measured).
 demo: $(STAMP)
 	@src=$$($(PY) bench/vllm_source.py $(DEMO_VERSION)) && cd $$src && \
 	echo "== eagerlint check vllm/  (vLLM $(DEMO_VERSION), $$src)" && \
 	$(CURDIR)/$(VENV)/bin/eagerlint check vllm/ --output-format concise --exit-zero && \
-	echo && echo "== eagerlint check --diff on the two Llama4 files" && \
-	$(CURDIR)/$(VENV)/bin/eagerlint check --diff --exit-zero \
-		vllm/model_executor/models/llama4.py vllm/model_executor/models/mllama4.py
+	echo && echo "== the safe fix: eagerlint check --diff vllm/model_executor/models/llama4.py" && \
+	$(CURDIR)/$(VENV)/bin/eagerlint check --diff --exit-zero vllm/model_executor/models/llama4.py && \
+	echo && echo "== an UNSAFE fix (applied only with --unsafe-fixes; read it before you take it):" && \
+	echo "== eagerlint check --diff --unsafe-fixes vllm/model_executor/models/mllama4.py" && \
+	$(CURDIR)/$(VENV)/bin/eagerlint check --diff --unsafe-fixes --exit-zero vllm/model_executor/models/mllama4.py && \
+	echo && echo "== what the fixes change in memory" && \
+	$(CURDIR)/$(PY) $(CURDIR)/bench/llama4_memory/summary.py
 
 test: $(STAMP)
 	$(PY) bench/vllm_source.py 0.23.0 >/dev/null

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eagerlint import __version__
+from eagerlint.analysis.project import under
 from eagerlint.config import Settings
 from eagerlint.model import FileResult
 
@@ -79,10 +80,13 @@ class Cache:
     reading files whose size, mtime, ctime and inode are what they were (ruff's
     cache trusts mtimes the same way).  `in_run` is the set of files this run
     checks: another module a result depended on counts as absent unless it is
-    one of them, as it was for the analysis.
+    one of them or lies under `project_root` (where the analysis reads modules
+    it was not given), as it was for the analysis.
     """
 
-    def __init__(self, root: Path, settings: Settings, started_ns: int) -> None:
+    def __init__(
+        self, root: Path, settings: Settings, started_ns: int, project_root: Path | None = None
+    ) -> None:
         key = digest(repr((__version__, settings.fingerprint())).encode())
         self.folder = root / CACHE_DIR
         self.path = self.folder / __version__ / f"{key}.pickle"
@@ -91,6 +95,7 @@ class Cache:
         self.dirty = False
         self.started_ns = started_ns
         self.in_run: set[str] = set()
+        self.project_root = os.path.abspath(project_root) if project_root is not None else None
         try:
             with self.path.open("rb") as handle:
                 loaded = pickle.load(handle)
@@ -118,7 +123,7 @@ class Cache:
             self.dirty = True
 
     def digest_of(self, path: str, digests: dict[str, str]) -> str:
-        if path not in self.in_run:
+        if path not in self.in_run and not (self.project_root and under(path, self.project_root)):
             return ""
         found = digests.get(path)
         if found:

@@ -1,13 +1,16 @@
 """The command line: talks to config, discover, pipeline, report and rewrite.
 
 It does no analysis itself.  Exit codes: 0 nothing left to report, 1 findings
-remain or files were rewritten, 2 usage, config, read or parse errors.
+remain (`--diff`: something to fix; `--exit-non-zero-on-fix`: or a file was
+rewritten), 2 usage, config, read or parse errors.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
+import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -19,7 +22,7 @@ from eagerlint.codes import CODES
 
 if TYPE_CHECKING:
     from eagerlint.analysis.project import Project
-    from eagerlint.config import Settings
+    from eagerlint.config import Configs, Settings
     from eagerlint.model import FileError, FileResult
     from eagerlint.pipeline import FixMode
 
@@ -30,21 +33,51 @@ FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+EPILOG = f"""\
+output formats (--output-format): {", ".join(FORMATS)}
+
+exit codes:
+  0  nothing left to report (after --fix: every finding was fixed)
+  1  findings remain; --diff: there is something to fix; with
+     --exit-non-zero-on-fix, also when --fix rewrote a file
+  2  a usage or configuration error, or a file that could not be read,
+     parsed, analysed or written
+
+rules: `eagerlint rule --all` prints every rule's documentation,
+`eagerlint rule {EXAMPLE_CODE}` one of them.
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eagerlint",
         description="Find and fix code that materializes model-weight streams on load paths.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"eagerlint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check", help="check files (the default command)")
+    check = sub.add_parser(
+        "check",
+        help="check files (the default command)",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     check.add_argument(
         "paths", nargs="*", type=Path, default=None, help="files or folders (default: .); - reads stdin"
     )
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true", help="also consider unsafe fixes")
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    check.add_argument(
+        "--show-fixes", action="store_true", help="with --fix: list the fixed findings per file and code"
+    )
+    check.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="exit 1 when --fix rewrote a file, even if nothing remains",
+    )
     check.add_argument("--select", action="append", metavar="CODES", help="rule codes or prefixes to enable")
     check.add_argument(
         "--extend-select", action="append", metavar="CODES", help="rule codes or prefixes to enable as well"
@@ -67,6 +100,21 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--stdin-filename", metavar="NAME", help="the name to report for source read from stdin"
     )
+    check.add_argument(
+        "--add-noqa", action="store_true", help="add `# noqa: CODE` to every line with a finding; fix nothing"
+    )
+    check.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="report only findings that FILE does not hold"
+    )
+    check.add_argument(
+        "--write-baseline", type=Path, metavar="FILE", help="write every current finding to FILE; exit 0"
+    )
+    check.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text formats (auto: on a terminal; NO_COLOR and FORCE_COLOR are honoured)",
+    )
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
@@ -78,17 +126,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class UsageError(Exception):
+    """A command line that means nothing; the message says why (exit 2)."""
+
+
 def _normalize(argv: list[str]) -> list[str]:
-    """`eagerlint --fix vllm/` means `eagerlint check --fix vllm/`, as in ruff's early days."""
+    """`eagerlint --fix vllm/` means `eagerlint check --fix vllm/`, as in ruff's early days.
+
+    A first word that is no path but close to a command is a typo, not a path.
+    """
     if not argv:
         return ["check"]
     if argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version"):
         return argv
+    word = argv[0]
+    pathlike = any(c in word for c in "./\\") or word.startswith("-")
+    if not pathlike and not Path(word).exists():
+        close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
+        if close:
+            raise UsageError(f"unknown command `{word}` (did you mean `{close[0]}`?)")
     return ["check", *argv]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(_normalize(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        words = _normalize(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as exc:
+        print(f"eagerlint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    args = _parser().parse_args(words)
     try:
         if args.command == "rule":
             return _rule(args)
@@ -139,18 +205,23 @@ def _check(args: argparse.Namespace) -> int:
     from eagerlint import config
     from eagerlint.pipeline import FixMode
 
+    def adjust(found: Settings) -> Settings:
+        return found.with_overrides(select=args.select, ignore=args.ignore, extend_select=args.extend_select)
+
     try:
         path = args.config if args.config is not None else config.find_config(Path.cwd())
-        settings = config.load(path, explicit=args.config is not None)
-        settings = settings.with_overrides(
-            select=args.select, ignore=args.ignore, extend_select=args.extend_select
-        )
+        settings = adjust(config.load(path, explicit=args.config is not None))
     except config.ConfigError as exc:
         print(f"eagerlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     for warning in settings.warnings:
         print(f"eagerlint: warning: {warning}", file=sys.stderr)
+    configs = config.Configs(settings, args.config is not None, adjust)
 
+    conflict = _conflict(args)
+    if conflict:
+        print(f"eagerlint: error: {conflict}", file=sys.stderr)
+        return EXIT_ERROR
     mode = FixMode.NONE
     if args.fix or args.diff:
         mode = FixMode.UNSAFE if args.unsafe_fixes else FixMode.SAFE
@@ -159,7 +230,11 @@ def _check(args: argparse.Namespace) -> int:
     if stdin and len(paths) > 1:
         print("eagerlint: error: `-` (stdin) cannot be combined with other paths", file=sys.stderr)
         return EXIT_ERROR
-    run = _run_stdin(args, settings, mode) if stdin else _run_paths(args, paths, settings, mode)
+    try:
+        run = _run_stdin(args, settings, mode) if stdin else _run_paths(args, paths, configs, mode)
+    except config.ConfigError as exc:  # a configuration above a file named outside the tree
+        print(f"eagerlint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     run.encode_fixes()
     if args.fix and not stdin:
         run.write_fixes()
@@ -169,6 +244,18 @@ def _check(args: argparse.Namespace) -> int:
         if result.error is not None:
             _print_error(result.error, args.debug)
             status = EXIT_ERROR
+    if args.add_noqa:
+        return _add_noqa(args, run, status)
+    if args.write_baseline is not None:
+        return _write_baseline(args, run, settings, status)
+    if args.baseline is not None:
+        from eagerlint.baseline import BaselineError
+
+        try:
+            run.drop_baselined(args.baseline, settings)
+        except BaselineError as exc:
+            print(f"eagerlint: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     if args.diff:
         return _diff(args, run, status)
     if stdin and args.fix:
@@ -182,9 +269,17 @@ class _Run:
     def __init__(
         self, results: list[FileResult], sources: dict[str, bytes], recheck: Callable[[str], FileResult]
     ) -> None:
-        self.results = results
+        from eagerlint.report import display_name
+
+        # Reported by path, then line and column, whatever order the paths were given in
+        # (findings are in line order within a file).
+        def shown(name: str) -> str:
+            return display_name(name) if os.path.isabs(name) else name
+
+        self.results = sorted(results, key=lambda r: shown(r.filename))
         self.sources = sources
         self.fixed: dict[str, bytes] = {}  # filename -> the fixed file's bytes
+        self.baselined = 0  # findings left out because the baseline holds them
         self._recheck = recheck
 
     def encode_fixes(self) -> None:
@@ -210,6 +305,22 @@ class _Run:
             except WriteError as exc:
                 self._unfixed(i, str(exc))
 
+    def drop_baselined(self, path: Path, settings: Settings) -> None:
+        """Leave out the findings the baseline at `path` holds (they are not reported)."""
+        from eagerlint import baseline
+        from eagerlint.config import project_root
+
+        known = baseline.load(path)
+        findings = [f for r in self.results for f in r.findings]
+        kept = {id(f) for f in baseline.without_known(findings, known, project_root(settings)).kept}
+        self.baselined = len(findings) - len(kept)
+        self.results = [
+            dataclasses.replace(r, findings=tuple(f for f in r.findings if id(f) in kept))
+            if r.findings
+            else r
+            for r in self.results
+        ]
+
     def _unfixed(self, index: int, why: str) -> None:
         # The file keeps its findings unfixed: report them as a plain check does.
         from eagerlint.model import ErrorKind, FileError
@@ -218,6 +329,66 @@ class _Run:
         self.fixed.pop(name, None)
         error = FileError(name, ErrorKind.WRITE, why)
         self.results[index] = dataclasses.replace(self._recheck(name), error=error)
+
+
+def _conflict(args: argparse.Namespace) -> str | None:
+    """Options that cannot go together, as ruff refuses them."""
+    if args.add_noqa and (args.fix or args.diff):
+        return "--add-noqa cannot be combined with --fix or --diff"
+    if args.add_noqa and args.baseline is not None:
+        return "--add-noqa cannot be combined with --baseline (a baselined finding needs no directive)"
+    if args.write_baseline is not None and args.baseline is not None:
+        return "--write-baseline cannot be combined with --baseline"
+    if (args.add_noqa or args.write_baseline is not None) and any(str(p) == "-" for p in args.paths or []):
+        return "--add-noqa and --write-baseline need files, not `-` (stdin)"
+    return None
+
+
+def _add_noqa(args: argparse.Namespace, run: _Run, status: int) -> int:
+    """ruff's `--add-noqa`: every finding's code named in a directive on its line."""
+    from eagerlint import parsing, prefilter
+    from eagerlint.report import display_name
+    from eagerlint.suppress import add_directives
+    from eagerlint.writeback import WriteError, encoded, write_fixed
+
+    added = 0
+    for r in run.results:
+        data = run.sources.get(r.filename)
+        if not r.findings or data is None:
+            continue
+        text, _ = prefilter.decode(data)
+        done = add_directives(text, r.findings)
+        for f in done.missed:
+            where = f"{display_name(f.filename)}:{f.location.row}"
+            print(f"eagerlint: warning: {where}: no line of it can hold a comment", file=sys.stderr)
+        if not done.rows:
+            continue
+        try:
+            parsing.check_syntax(done.text, r.filename)  # a comment at a line's end never breaks it
+            write_fixed(Path(r.filename), data, encoded(data, done.text, r.encoding))
+        except (WriteError, prefilter.ParseError) as exc:
+            print(f"eagerlint: error: {display_name(r.filename)}: write error: {exc}", file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        added += done.rows
+    if not args.quiet:
+        print(f"Added {added} noqa directive{_s(added)}.", file=sys.stderr)
+    return status
+
+
+def _write_baseline(args: argparse.Namespace, run: _Run, settings: Settings, status: int) -> int:
+    from eagerlint import baseline
+    from eagerlint.config import project_root
+
+    findings = [f for r in run.results for f in r.findings]
+    try:
+        count = baseline.write(args.write_baseline, findings, project_root(settings))
+    except baseline.BaselineError as exc:
+        print(f"eagerlint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if not args.quiet:
+        print(f"Wrote {count} finding{_s(count)} to {args.write_baseline}.", file=sys.stderr)
+    return status
 
 
 def _run_stdin(args: argparse.Namespace, settings: Settings, mode: FixMode) -> _Run:
@@ -229,27 +400,39 @@ def _run_stdin(args: argparse.Namespace, settings: Settings, mode: FixMode) -> _
     return _Run([result], {name: data}, lambda n: check_bytes(data, n, settings, FixMode.NONE))
 
 
-def _run_paths(args: argparse.Namespace, paths: list[Path], settings: Settings, mode: FixMode) -> _Run:
+def _run_paths(args: argparse.Namespace, paths: list[Path], configs: Configs, mode: FixMode) -> _Run:
+    """Every file with the settings of its nearest configuration: one run per configuration."""
     from eagerlint import discover, runner
     from eagerlint.model import ErrorKind, FileError, FileResult
     from eagerlint.pipeline import FixMode, check_bytes, make_project
 
-    discovered = list(discover.discover(paths, settings, force_exclude=args.force_exclude))
+    found = discover.discover(paths, configs.fallback, force_exclude=args.force_exclude, configs=configs)
+    discovered = list(found)
     results = [
         FileResult(str(m.path), error=FileError(str(m.path), ErrorKind.READ, m.message))
         for m in discovered
         if isinstance(m, discover.Problem)
     ]
-    files = [p for p in discovered if isinstance(p, Path)]
-    checked, sources = runner.run(files, settings, mode, use_cache=not args.no_cache)
-    projects: list[Project] = []  # made only if a file has to be checked again
+    for other in configs.loaded():
+        if other is not configs.fallback:
+            for warning in other.warnings:
+                print(f"eagerlint: warning: {warning}", file=sys.stderr)
+    sources: dict[str, bytes] = {}
+    group_of: dict[str, tuple[Settings, list[Path]]] = {}
+    for settings, files in configs.groups.values():
+        checked, read = runner.run(files, settings, mode, use_cache=not args.no_cache)
+        results += checked
+        sources.update(read)
+        group_of.update((str(f), (settings, files)) for f in files)
+    projects: dict[int, Project] = {}  # made only if a file has to be checked again
 
     def recheck(name: str) -> FileResult:
-        if not projects:
-            projects.append(make_project(files, settings))
-        return check_bytes(sources[name], name, settings, FixMode.NONE, projects[0])
+        settings, files = group_of[name]
+        if id(settings) not in projects:
+            projects[id(settings)] = make_project(files, settings)
+        return check_bytes(sources[name], name, settings, FixMode.NONE, projects[id(settings)])
 
-    return _Run(results + checked, sources, recheck)
+    return _Run(results, sources, recheck)
 
 
 def _print_error(err: FileError, debug: bool) -> None:
@@ -304,30 +487,47 @@ def _report(args: argparse.Namespace, run: _Run, status: int) -> int:
 
 
 def _write_report(args: argparse.Namespace, run: _Run, status: int, out: TextIO) -> int:
-    from eagerlint import report
+    from eagerlint import color, report
     from eagerlint.outline import split_lines
 
     findings = [f for r in run.results for f in r.findings]
-    if args.statistics:
+    text = args.output_format in ("full", "concise")
+    paint = color.paint if text and color.enabled(args.color, out) else None
+
+    def emit(line: str) -> None:
+        print(paint(line) if paint else line, file=out)
+
+    if args.statistics and args.output_format in ("json", "json-lines"):
+        out.write(report.statistics_json(findings))
+    elif args.statistics:
         for line in report.statistics(findings):
-            print(line, file=out)
+            emit(line)
     elif args.output_format in report.DOCUMENTS:
         out.write(report.DOCUMENTS[args.output_format](run.results))
     else:
         by_file = {r.filename: r for r in run.results}
         for f in findings:
             if args.output_format == "concise":
-                print(report.concise_line(f), file=out)
+                emit(report.concise_line(f))
                 continue
             result = by_file[f.filename]
             shown = result.fixed_source
             if shown is None:
                 shown = run.sources.get(f.filename, b"").decode(result.encoding, errors="replace")
-            print("\n".join(report.full(f, split_lines(shown), args.show_flow)), file=out)
-    if not args.quiet and args.output_format in ("full", "concise"):
+            for line in report.full(f, split_lines(shown), args.show_flow):
+                emit(line)
+    if not args.quiet and text:
+        if args.show_fixes and args.fix:
+            for line in report.fixed_lines(run.results):
+                emit(line)
         for line in report.summary(run.results, findings, args.fix, args.unsafe_fixes):
-            print(line, file=out)
-    if (findings or run.fixed) and status == EXIT_CLEAN and not args.exit_zero:
+            # Not after an error: a file that could not be checked did not pass.
+            if not (status == EXIT_ERROR and line == "All checks passed!"):
+                emit(line)
+        if run.baselined:
+            emit(f"{run.baselined} finding{_s(run.baselined)} in the baseline not shown.")
+    rewrote = bool(run.fixed) and args.exit_non_zero_on_fix
+    if (findings or rewrote) and status == EXIT_CLEAN and not args.exit_zero:
         status = EXIT_FINDINGS
     return status
 

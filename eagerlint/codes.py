@@ -23,6 +23,7 @@ CODES: dict[str, str] = {
     "EL008": "weights-multi-pass",
     "EL009": "weights-eager-load",
     "EL010": "weights-retained-view",
+    "EL100": "unused-noqa",
 }
 # Rules that run only when named: by their full code in `select`/`extend-select`, or,
 # for EL010, by `buffer-reusing-loaders` (a prefix such as `EL` or `ALL` does not

@@ -7,8 +7,9 @@ Unknown keys are warned about by name, not silently ignored; bad values are a
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -160,29 +161,107 @@ def _strings(key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+CONFIG_FILES = ("eagerlint.toml", "pyproject.toml")  # in a folder, the first one wins (ruff's order)
+
+
 def find_config(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a `[tool.eagerlint]` table, from `start` upwards.
+    """The nearest configuration from `start` upwards: an `eagerlint.toml`, or a
+    pyproject.toml with a `[tool.eagerlint]` table.
 
     One that cannot be read or parsed is an error: skipping it would silently
     apply a configuration further up (its `ignore` hiding findings), as ruff
     also refuses to.
     """
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        try:
-            text = candidate.read_text(encoding="utf-8")
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{candidate}: cannot read: {_reason(exc)}") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{candidate}: invalid TOML: {exc}") from None
-        tool = data.get("tool")
-        if isinstance(tool, dict) and "eagerlint" in tool:
-            return candidate
-    return None
+    return next((found for d in (start, *start.parents) if (found := config_in(d)) is not None), None)
+
+
+def config_in(directory: Path) -> Path | None:
+    """The configuration file of `directory` itself, if it has one."""
+    if (directory / CONFIG_FILES[0]).is_file():
+        return directory / CONFIG_FILES[0]
+    candidate = directory / "pyproject.toml"
+    try:
+        text = candidate.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{candidate}: cannot read: {_reason(exc)}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{candidate}: invalid TOML: {exc}") from None
+    tool = data.get("tool")
+    return candidate if isinstance(tool, dict) and "eagerlint" in tool else None
+
+
+class Configs:
+    """The settings of each file: its nearest configuration (ruff's hierarchical
+    configuration), the command line's overrides applied; `explicit` (`--config`)
+    settles every file.  Files with no configuration above them take `fallback`,
+    the one found from the current folder."""
+
+    def __init__(self, fallback: Settings, explicit: bool, adjust: Callable[[Settings], Settings]) -> None:
+        self.fallback = fallback
+        self._explicit = explicit
+        self._adjust = adjust
+        self._by_name: dict[str, Settings] = {}  # folder -> its settings
+        # The files found, by the settings they take, in the order found (`record`).
+        self.groups: dict[int, tuple[Settings, list[Path]]] = {}
+        self._loaded: dict[Path, Settings] = {} if fallback.source is None else {fallback.source: fallback}
+
+    def own(self, directory: Path) -> Settings | None:
+        """The settings of a configuration in `directory` itself."""
+        if self._explicit:
+            return None
+        path = config_in(directory)
+        if path is None:
+            return None
+        if path not in self._loaded:
+            self._loaded[path] = self._adjust(load(path))
+        return self._loaded[path]
+
+    def for_dir(self, directory: Path) -> Settings:
+        return self._for_folder(os.path.abspath(directory))
+
+    def for_file(self, path: Path) -> Settings:
+        return self._for_folder(os.path.dirname(os.path.abspath(path)))
+
+    def _for_folder(self, folder: str) -> Settings:
+        # By name: Path objects cost ~50 us each, and this runs for every file of a tree.
+        if self._explicit:
+            return self.fallback
+        chain: list[str] = []
+        found: Settings | None = None
+        while found is None:
+            if folder in self._by_name:
+                found = self._by_name[folder]
+                break
+            chain.append(folder)
+            found = self.own(Path(folder))
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        settled = found if found is not None else self.fallback
+        self._by_name.update(dict.fromkeys(chain, settled))
+        return settled
+
+    def record(self, path: Path, settings: Settings) -> None:
+        """A file found, with the settings it takes (discovery knows them already)."""
+        self.groups.setdefault(id(settings), (settings, []))[1].append(path)
+
+    def loaded(self) -> list[Settings]:
+        """Every configuration read so far (for their warnings)."""
+        return list(self._loaded.values())
+
+
+def project_root(settings: Settings) -> Path:
+    """Where imports resolve from: the configuration's folder, else the git work tree
+    around the current folder, else the current folder."""
+    if settings.source is not None:
+        return settings.root
+    start = settings.root.absolute()
+    return next((d for d in (start, *start.parents) if (d / ".git").exists()), settings.root)
 
 
 def _reason(exc: Exception) -> str:
@@ -205,8 +284,9 @@ def load(path: Path | None, *, explicit: bool = False) -> Settings:
         raise ConfigError(f"{path}: `tool` must be a table")
     table = tool.get("eagerlint")
     if table is None:
-        # An explicit eagerlint.toml may hold the keys at top level, as ruff.toml does.
-        table = data if explicit and path.name != "pyproject.toml" else {}
+        # An eagerlint.toml (or another file named with --config) holds the keys at
+        # top level, as ruff.toml does.
+        table = data if path.name != "pyproject.toml" else {}
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.eagerlint] must be a table")
     return from_table(table, path, _formatter_line_length(data))

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eagerlint.config import Settings
+from eagerlint.config import CONFIG_FILES, ConfigError, Configs, Settings
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec as Spec
@@ -64,11 +64,38 @@ def _gitignore(directory: Path) -> Spec | None:
         raise _Unreadable(Problem(path, f"cannot read: {_os_message(exc)}")) from None
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What decides exclusion below a folder: its configuration's patterns and root."""
+
+    settings: Settings
+    excludes: Excludes
+    root: str
+    gitignore: bool
+
+    @classmethod
+    def of(cls, settings: Settings) -> _Scope:
+        return cls(
+            settings,
+            Excludes.of((*settings.exclude, *settings.extend_exclude)),
+            str(settings.root.resolve()),
+            settings.respect_gitignore,
+        )
+
+
 def discover(
-    paths: list[Path], settings: Settings, *, force_exclude: bool = False
+    paths: list[Path], settings: Settings, *, force_exclude: bool = False, configs: Configs | None = None
 ) -> Iterator[Path | Problem]:
-    excludes = Excludes.of((*settings.exclude, *settings.extend_exclude))
-    root = str(settings.root.resolve())
+    """`configs`: the settings of each folder (its nearest configuration), whose
+    excludes apply below it, and which records each file's settings as it is
+    found; without, `settings` decides everywhere."""
+    scopes: dict[int, _Scope] = {}
+
+    def scope(of: Settings) -> _Scope:
+        if id(of) not in scopes:
+            scopes[id(of)] = _Scope.of(of)
+        return scopes[id(of)]
+
     seen: set[str] = set()
     for given in paths:
         try:
@@ -78,23 +105,28 @@ def discover(
                 continue
             absolute = str(given.resolve())
             if given.is_file():
-                if force_exclude and _excluded_anywhere(given, root, excludes, settings.respect_gitignore):
+                here = scope(configs.for_file(given) if configs else settings)
+                if force_exclude and _excluded_anywhere(given, here.root, here.excludes, here.gitignore):
                     continue
                 if absolute not in seen:
                     seen.add(absolute)
+                    if configs:
+                        configs.record(given, here.settings)
                     yield given
                 continue
-            ignores = _ignores_above(given) if settings.respect_gitignore else []
+            start = scope(configs.for_dir(given) if configs else settings)
+            ignores = _ignores_above(given) if start.gitignore else []
         except _Unreadable as exc:
             yield exc.problem
             continue
-        for found, found_abs in _walk_dir(
-            given, absolute, root, excludes, settings.respect_gitignore, ignores
-        ):
+        nested = (lambda d: None if (own := configs.own(d)) is None else scope(own)) if configs else None
+        for found, found_abs, where in _walk_dir(given, absolute, start, ignores, nested):
             if isinstance(found, Problem):
                 yield found
             elif found_abs not in seen:
                 seen.add(found_abs)
+                if configs:
+                    configs.record(found, where.settings)
                 yield found
 
 
@@ -185,35 +217,41 @@ def _excluded_anywhere(path: Path, root: str, excludes: Excludes, gitignore: boo
 def _walk_dir(
     directory: Path,
     absolute: str,
-    root: str,
-    excludes: Excludes,
-    gitignore: bool,
+    scope: _Scope,
     ignores: list[tuple[str, Spec]],
-) -> Iterator[tuple[Path | Problem, str]]:
+    nested: Callable[[Path], _Scope | None] | None = None,
+) -> Iterator[tuple[Path | Problem, str, _Scope]]:
+    """`nested`: the scope of a folder's own configuration, looked up only where the
+    listing shows a configuration file (no extra system call per folder)."""
     try:
-        if gitignore:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        if nested is not None and any(e.name in CONFIG_FILES for e in entries):
+            scope = nested(directory) or scope
+        if scope.gitignore:
             spec = _gitignore(directory)
             if spec is not None:
                 ignores = [*ignores, (absolute, spec)]
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except _Unreadable as exc:
-        yield exc.problem, ""
+        yield exc.problem, "", scope
         return
     except OSError as exc:
-        yield Problem(directory, f"cannot list: {_os_message(exc)}"), ""
+        yield Problem(directory, f"cannot list: {_os_message(exc)}"), "", scope
+        return
+    except ConfigError as exc:
+        yield Problem(directory, str(exc)), "", scope
         return
     for entry in entries:
         entry_abs = f"{absolute}/{entry.name}"
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
-            if _excluded(entry_abs, entry.name, is_dir, root, excludes, ignores):
+            if _excluded(entry_abs, entry.name, is_dir, scope.root, scope.excludes, ignores):
                 continue
             # A symlink to a folder is not followed (no loops); one to a file is.
             is_python = not is_dir and entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file()
         except OSError as exc:  # a symlink loop named `*.py`, an entry gone since listing
-            yield Problem(Path(entry.path), _os_message(exc)), ""
+            yield Problem(Path(entry.path), _os_message(exc)), "", scope
             continue
         if is_dir:
-            yield from _walk_dir(Path(entry.path), entry_abs, root, excludes, gitignore, ignores)
+            yield from _walk_dir(Path(entry.path), entry_abs, scope, ignores, nested)
         elif is_python:
-            yield Path(entry.path), entry_abs
+            yield Path(entry.path), entry_abs, scope

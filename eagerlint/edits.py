@@ -34,22 +34,31 @@ def text_between(lines: list[str], start: Position, end: Position) -> str:
 
 def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, int]:
     """The rewritten source and the number of fixes applied."""
+    text, applied = applied_fixes(source, fixes)
+    return text, len(applied)
+
+
+def applied_fixes(source: str, fixes: list[Fix]) -> tuple[str, list[int]]:
+    """The rewritten source and the indices (into `fixes`) of the fixes applied."""
     starts = _offsets(source)
     accepted: list[tuple[int, int, str]] = []
-    applied = 0
-    for fix in sorted(fixes, key=lambda f: min(e.location for e in f.edits)):
+    applied: list[int] = []
+    for i in sorted(range(len(fixes)), key=lambda i: min(e.location for e in fixes[i].edits)):
         spans = sorted(
-            {(_offset(starts, e.location), _offset(starts, e.end_location), e.content) for e in fix.edits}
+            {
+                (_offset(starts, e.location), _offset(starts, e.end_location), e.content)
+                for e in fixes[i].edits
+            }
         )
         fresh = [s for s in spans if s not in accepted]
         if any(_overlaps(s, a) for s in fresh for a in accepted):
             continue
         accepted.extend(fresh)
-        applied += 1
+        applied.append(i)
     text = source
     for start, end, content in sorted(accepted, reverse=True):
         text = text[:start] + content + text[end:]
-    return text, applied
+    return text, sorted(applied)
 
 
 def _overlaps(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:

@@ -19,17 +19,17 @@ import libcst as cst
 from eagerlint.analysis import materialize, safety, sources, streams
 from eagerlint.analysis.flow import Event, EventKind, FunctionWalker, Seed, Step, ValueKind, WeightValue
 from eagerlint.analysis.module import ModuleView
-from eagerlint.analysis.project import Project, module_name
+from eagerlint.analysis.project import Project
 from eagerlint.analysis.source import ModuleSource, SnippetError
 from eagerlint.analysis.walk import ancestors_to
 from eagerlint.edits import apply_fixes, text_between
-from eagerlint.model import AnalysisOptions, Applicability, Edit, Finding, Fix, FlowStep, Position
+from eagerlint.model import AnalysisOptions, Applicability, Edit, Finding, Fix, FlowStep, Position, Unused
 from eagerlint.outline import Block, Outline, outline, reoutline, split_lines
 from eagerlint.prefilter import decode
 from eagerlint.rules import RULES, lookup
 from eagerlint.rules.base import Match, Rule, RuleDoc
 
-__all__ = ["analyse", "findings", "load_other", "rule_doc", "rule_docs", "units"]
+__all__ = ["analyse", "findings", "load_other", "noqa_findings", "rule_doc", "rule_docs", "units"]
 
 
 def rule_docs() -> list[RuleDoc]:
@@ -42,6 +42,24 @@ def rule_doc(code_or_name: str) -> RuleDoc | None:
     return None if found is None else found.docs
 
 
+def noqa_findings(unused: list[Unused], filename: str, codes: frozenset[str]) -> list[Finding]:
+    """Findings for directives that silenced nothing, from the rules that word them
+    (`codes`: those enabled for the file); a directive naming such a rule's own code
+    silences its report."""
+    return [
+        rule.on_directive(u, filename)
+        for rule in RULES
+        if rule.on_directive is not None and rule.code in codes
+        for u in unused
+        if rule.code not in u.directive
+    ]
+
+
+def directive_codes() -> frozenset[str]:
+    """The codes of the rules that judge directives (never themselves judged unused)."""
+    return frozenset(r.code for r in RULES if r.on_directive is not None)
+
+
 def analyse(
     text: str, outline: Outline, filename: str, options: AnalysisOptions, project: Project | None = None
 ) -> tuple[list[Finding], set[str]]:
@@ -49,7 +67,7 @@ def analyse(
 
     Snippets first; the whole module if a snippet does not parse on its own.
     """
-    name = module_name(Path(filename)) if project else ""
+    name = project.module_name(Path(filename)) if project else ""
     try:
         view = ModuleView(ModuleSource(text, outline, filename), options, project, name)
         return findings(view), view.deps

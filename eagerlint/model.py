@@ -115,6 +115,18 @@ class Finding:
     statement: str = ""
 
 
+@dataclass(frozen=True)
+class Unused:
+    """Codes of a `# noqa: ...` directive that silenced nothing (suppress.py)."""
+
+    location: Position  # the comment
+    end_location: Position
+    codes: tuple[str, ...]  # the stale ones, in the directive's order
+    directive: tuple[str, ...]  # every code it names
+    line: str  # the code before the comment (what a fingerprint reads)
+    removal: Edit  # takes the stale codes (and a directive left empty) out
+
+
 class ErrorKind(enum.Enum):
     READ = "read error"
     PARSE = "syntax error"
@@ -142,6 +154,8 @@ class FileResult:
     # Fixed source text when fixes were requested and at least one applied.
     fixed_source: str | None = None
     applied_fixes: int = 0
+    # The code of each fix applied (`--show-fixes`).
+    fixed_codes: tuple[str, ...] = ()
     # The encoding the file declared, used to write `fixed_source` back.
     encoding: str = "utf-8"
     # Findings suppressed by noqa, for --statistics and tests.

@@ -43,7 +43,7 @@ def _findings(
     # never pays for importing libcst.
     import libcst as cst
 
-    from eagerlint.engine import analyse
+    from eagerlint.engine import analyse, directive_codes, noqa_findings
     from eagerlint.outline import outline
 
     shape = outline(text)
@@ -54,7 +54,10 @@ def _findings(
         where = f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
         raise parsing.Unparsable(f"libcst does not parse it ({where})") from None
     codes = settings.codes_for(filename)
-    kept, silenced = suppress.apply([f for f in found if f.code in codes], text, shape.lines)
+    judged = codes - directive_codes() if codes & directive_codes() else frozenset()
+    done = suppress.apply([f for f in found if f.code in codes], text, shape.lines, judged)
+    kept = sorted(done.kept + noqa_findings(done.unused, filename, codes), key=lambda f: (f.location, f.code))
+    silenced = done.silenced
     paths = (
         tuple(sorted({p for m in project.closure(deps) for p in project.paths_of_module(m)}))
         if project
@@ -104,14 +107,17 @@ def _check(
     findings, silenced, deps = _findings(text, filename, settings, project)
     if mode is FixMode.NONE:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)
-    from eagerlint.edits import apply_fixes
+    from eagerlint.edits import applied_fixes
 
     current, applied_total = text, 0
+    fixed_codes: list[str] = []
     for _ in range(MAX_FIX_ROUNDS):
-        fixes = [f.fix for f in findings if f.fix is not None and mode.allows(f.fix.applicability)]
+        fixable = [f for f in findings if f.fix is not None and mode.allows(f.fix.applicability)]
+        fixes = [f.fix for f in fixable if f.fix is not None]
         if not fixes:
             break
-        candidate, applied = apply_fixes(current, fixes)
+        candidate, indices = applied_fixes(current, fixes)
+        applied = len(indices)
         if applied == 0 or candidate == current:
             break
         try:
@@ -121,6 +127,7 @@ def _check(
             # The file parsed before (`check_syntax`): this is a bug in eagerlint; keep the file intact.
             raise RuntimeError(f"a fix produced invalid code ({exc}); the file was left unchanged") from None
         current, applied_total = candidate, applied_total + applied
+        fixed_codes += (fixable[i].code for i in indices)
     if applied_total == 0:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)
     return FileResult(
@@ -128,6 +135,7 @@ def _check(
         tuple(findings),
         fixed_source=current,
         applied_fixes=applied_total,
+        fixed_codes=tuple(sorted(fixed_codes)),
         suppressed=silenced,
         encoding=encoding,
         deps=deps,
@@ -163,7 +171,9 @@ def _must_parse(fixed: str, before: str, fixes: list[Fix]) -> None:
 
 def make_project(paths: list[Path], settings: Settings) -> Project:
     """The analysed tree, opening other modules on demand to follow calls across files."""
-    project = Project.of(paths)
+    from eagerlint.config import project_root
+
+    project = Project.of(paths, project_root(settings))
 
     def load(module: str, path: Path) -> ModuleView:
         from eagerlint.engine import load_other

@@ -194,6 +194,39 @@ def statistics(findings: Sequence[Finding]) -> list[str]:
     ]
 
 
+def statistics_json(findings: Sequence[Finding]) -> str:
+    """`--statistics --output-format json`: ruff's shape, one object per code."""
+    counts = Counter((f.code, f.name) for f in findings)
+    fixable = {f.code for f in findings if f.fix is not None and f.fix.applicability is Applicability.SAFE}
+    entries = [
+        {"code": code, "name": name, "count": n, "fixable": code in fixable}
+        for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return json.dumps(entries, indent=2) + "\n"
+
+
+def fixed_lines(results: Sequence[FileResult]) -> list[str]:
+    """`--show-fixes`: what `--fix` fixed, per file and code (ruff's enumeration)."""
+    fixed = [r for r in results if r.fixed_codes]
+    total = sum(len(r.fixed_codes) for r in fixed)
+    if not total:
+        return []
+    out = [f"Fixed {total} error{_s(total)}:"]
+    for r in fixed:
+        out.append(f"- {display_name(r.filename)}:")
+        for code, n in sorted(Counter(r.fixed_codes).items()):
+            name = next((f.name for f in r.findings if f.code == code), "") or _name(code)
+            out.append(f"    {n} \N{MULTIPLICATION SIGN} {code} ({name})")  # ruff's shape
+    out.append("")
+    return out
+
+
+def _name(code: str) -> str:
+    from eagerlint.codes import CODES
+
+    return CODES.get(code, "")
+
+
 def summary(
     results: Sequence[FileResult], findings: Sequence[Finding], fixing: bool, unsafe: bool
 ) -> list[str]:
@@ -202,9 +235,10 @@ def summary(
         return ["All checks passed!"]
     lines = []
     if fixed:
-        lines.append(f"Found {len(findings) + fixed} errors ({fixed} fixed, {len(findings)} remaining).")
+        total = len(findings) + fixed
+        lines.append(f"Found {total} error{_s(total)} ({fixed} fixed, {len(findings)} remaining).")
     else:
-        lines.append(f"Found {len(findings)} error{'s' if len(findings) != 1 else ''}.")
+        lines.append(f"Found {len(findings)} error{_s(len(findings))}.")
     safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability is Applicability.SAFE)
     hidden = sum(1 for f in findings if f.fix is not None and f.fix.applicability is Applicability.UNSAFE)
     if safe and not fixing:
@@ -214,3 +248,7 @@ def summary(
             f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with `--unsafe-fixes`."
         )
     return lines
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"

@@ -11,7 +11,10 @@ file, in the same order, whichever way each was produced:
 3. what is left is analysed, in a pool of worker processes when there is
    enough of it to pay for them, serially otherwise.
 
-Only plain checks are cached and pooled; `--fix` and `--diff` run serially.
+Only plain checks are pooled; `--fix` and `--diff` run serially, and use the
+cache too: a file whose stored result has no fix the mode would apply needs no
+analysis (a warm `--fix` on a tree with nothing to fix costs what a warm check
+does).  Results that rewrote a file are never stored.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eagerlint.cache import Cache, digest
-from eagerlint.config import Settings
+from eagerlint.config import Settings, project_root
 from eagerlint.model import ErrorKind, FileError, FileResult
 from eagerlint.pipeline import FixMode, check_bytes, is_candidate, make_project
 
@@ -107,6 +110,10 @@ def _jobs() -> int:
         return os.cpu_count() or 1
 
 
+def _fixable(result: FileResult, mode: FixMode) -> bool:
+    return any(f.fix is not None and mode.allows(f.fix.applicability) for f in result.findings)
+
+
 def run(
     files: Sequence[Path],
     settings: Settings,
@@ -123,7 +130,9 @@ def run(
     results: dict[int, FileResult] = {}
     sources: dict[str, bytes] = {}
     todo: list[int] = []
-    cache = Cache(settings.root, settings, time.time_ns()) if use_cache and mode is FixMode.NONE else None
+    cache = None
+    if use_cache:
+        cache = Cache(settings.root, settings, time.time_ns(), project_root(settings))
     digests: dict[str, str] = {}  # absolute path -> digest, for candidates
     keys: dict[int, str] = {}  # index -> absolute path, the cache's key
     for index, path in enumerate(files):
@@ -161,7 +170,7 @@ def run(
             key = keys[i]
             hit = cache.get(key, digests[key], digests)
             # A result names the file as the run that made it spelled it.
-            if hit is not None and hit.filename == str(files[i]):
+            if hit is not None and hit.filename == str(files[i]) and not _fixable(hit, mode):
                 results[i] = hit
             else:
                 remaining.append(i)
@@ -182,7 +191,7 @@ def run(
     if workers > 1 and len(todo) >= POOL_THRESHOLD and mode is FixMode.NONE:
         items = [(str(files[i]), sources[str(files[i])]) for i in todo]
         results.update(zip(todo, _pooled(items, workers, (settings, mode, paths)), strict=True))
-    else:
+    elif todo:
         project = make_project(paths, settings)
         for i in todo:
             data = sources[str(files[i])]
@@ -193,7 +202,9 @@ def run(
             result = results[i]
             # A file's own syntax error is as stable as its findings; an
             # internal error is eagerlint's and is retried next time.
-            if result.error is None or result.error.kind is not ErrorKind.INTERNAL:
+            if result.fixed_source is None and (
+                result.error is None or result.error.kind is not ErrorKind.INTERNAL
+            ):
                 key = keys[i]
                 cache.put(key, digests[key], result, digests)
         cache.save()

@@ -9,6 +9,15 @@ from eagerlint.config import Settings
 from eagerlint.model import FileResult
 from eagerlint.pipeline import FixMode, check_bytes
 
+# A helper of another module that keeps every element of the stream it is given.
+KEEP_ALL_HELPER = """\
+def keep_all(weights):
+    kept = []
+    for name, w in weights:
+        kept.append((name, w))
+    return kept
+"""
+
 MARKER = re.compile(r"#\s*(EL\d{3}(?:\s*,\s*EL\d{3})*)\s*$")
 
 

@@ -70,7 +70,8 @@ def eagerlint(*args: str, cwd: Path, stdin: bytes | None = None) -> Run:
 
 def mode_args(mode: str) -> tuple[str, ...]:
     # --diff's own summary goes to stderr (as ruff's does): --quiet leaves only errors there.
-    flags = {"check": (), "fix": ("--fix",), "diff": ("--diff", "--quiet")}[mode]
+    # --fix exits 0 once everything is fixed (ruff's rule); here 1 says a file was rewritten.
+    flags = {"check": (), "fix": ("--fix", "--exit-non-zero-on-fix"), "diff": ("--diff", "--quiet")}[mode]
     return ("check", *flags, "--no-cache", "--output-format", "concise")
 
 
@@ -353,7 +354,7 @@ def test_old_mac_and_windows_line_endings(tree: Path, ending: str) -> None:
     run = eagerlint("check", "--no-cache", "--output-format", "concise", "pkg", cwd=tree)
     expect(run, 1, None)
     assert REPORTED in run.stdout and "quiet.py" not in run.stdout  # its noqa line is silenced
-    fixed = eagerlint("check", "--fix", "--no-cache", "pkg", cwd=tree)
+    fixed = eagerlint("check", "--fix", "--exit-non-zero-on-fix", "--no-cache", "pkg", cwd=tree)
     expect(fixed, 1, None)
     data = (tree / "pkg" / "llama.py").read_bytes()
     assert data == FIXED.replace("\n", ending).encode()
@@ -368,7 +369,9 @@ def fix_in_process(tree: Path, capsys: pytest.CaptureFixture[str], *paths: str) 
     from eagerlint import cli
 
     os.chdir(tree)
-    code = cli.main(["check", "--fix", "--no-cache", "--output-format", "concise", *paths])
+    code = cli.main(
+        ["check", "--fix", "--exit-non-zero-on-fix", "--no-cache", "--output-format", "concise", *paths]
+    )
     out = capsys.readouterr()
     assert "Traceback" not in out.err
     return code, out.err.splitlines()

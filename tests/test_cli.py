@@ -95,8 +95,8 @@ def test_diff_writes_nothing(project: Path) -> None:
 
 def test_fix_rewrites_then_second_run_is_clean(project: Path) -> None:
     r = eagerlint("check", "--fix", cwd=project)
-    assert r.returncode == 1, r.stdout + r.stderr  # a file was rewritten
-    assert "(1 fixed, 0 remaining)" in r.stdout
+    assert r.returncode == 0, r.stdout + r.stderr  # everything was fixed (ruff's exit code)
+    assert "Found 1 error (1 fixed, 0 remaining)." in r.stdout
     assert (
         "weights = (self.permute(name, w) for name, w in weights)"
         in (project / "pkg" / "llama.py").read_text()
@@ -109,7 +109,7 @@ def test_fix_keeps_crlf_and_encoding(tmp_path: Path) -> None:
     source = "# -*- coding: latin-1 -*-\n# caf\xe9\n" + LLAMA
     path = tmp_path / "m.py"
     path.write_bytes(source.replace("\n", "\r\n").encode("latin-1"))
-    assert eagerlint("check", "--fix", "m.py", cwd=tmp_path).returncode == 1
+    assert eagerlint("check", "--fix", "--exit-non-zero-on-fix", "m.py", cwd=tmp_path).returncode == 1
     data = path.read_bytes()
     assert b"caf\xe9" in data and b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
     assert b"weights = (self.permute" in data
@@ -242,3 +242,166 @@ def test_extend_select_turns_on_a_default_off_rule(tmp_path: Path) -> None:
     )
     assert eagerlint("check", "m.py", "--select", "EL", cwd=tmp_path).returncode == 0
     assert eagerlint("check", "m.py", "--select", "EL010", cwd=tmp_path).returncode == 1
+
+
+# -- issue 12, item 5: the command line's polish ------------------------------------
+
+
+def test_no_all_checks_passed_after_an_error(project: Path) -> None:
+    missing = eagerlint("check", "nope.py", "pkg/clean.py", cwd=project)
+    assert missing.returncode == 2 and "All checks passed!" not in missing.stdout
+    (project / "pkg" / "broken.py").write_text("def load_weights(self, weights):\n    return [\n")
+    broken = eagerlint("check", "pkg/broken.py", "pkg/clean.py", cwd=project)
+    assert broken.returncode == 2 and "syntax error" in broken.stderr
+    assert "All checks passed!" not in broken.stdout
+
+
+def test_singular_and_plural(project: Path) -> None:
+    assert "Found 1 error.\n" in eagerlint("check", cwd=project).stdout
+    (project / "pkg" / "second.py").write_text(LLAMA)
+    assert "Found 2 errors.\n" in eagerlint("check", cwd=project).stdout
+    assert "Found 2 errors (2 fixed, 0 remaining).\n" in eagerlint("check", "--fix", cwd=project).stdout
+
+
+def test_findings_are_sorted_by_path_line_and_column_whatever_the_argument_order(project: Path) -> None:
+    (project / "pkg" / "a.py").write_text(LLAMA + "\n\n" + LLAMA.replace("CausalLM", "Other"))
+    one = eagerlint("check", "pkg/llama.py", "pkg/a.py", "--output-format", "concise", cwd=project)
+    other = eagerlint("check", "pkg/a.py", "pkg/llama.py", "--output-format", "concise", cwd=project)
+    heads = [line.split(": ")[0] for line in one.stdout.splitlines() if ": EL" in line]
+    assert heads == ["pkg/a.py:4:19", "pkg/a.py:14:19", "pkg/llama.py:4:19"]
+    assert one.stdout == other.stdout
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "coloured"),
+    [
+        ("always", {}, True),
+        ("never", {"FORCE_COLOR": "1"}, False),
+        ("auto", {}, False),  # a pipe is no terminal
+        ("auto", {"FORCE_COLOR": "1"}, True),
+        ("auto", {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+    ],
+)
+def test_colour(
+    project: Path, flag: str, env: dict[str, str], coloured: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    r = eagerlint("check", "--color", flag, cwd=project)
+    assert ("\033[" in r.stdout) is coloured
+    if coloured:
+        assert "\033[1m\033[31mEL001\033[0m" in r.stdout
+    json_out = eagerlint("check", "--color", flag, "--output-format", "json", cwd=project)
+    assert "\033[" not in json_out.stdout
+
+
+def test_colour_on_a_terminal(project: Path) -> None:
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: eagerlint with its output on the terminal
+        os.chdir(project)
+        os.environ.pop("NO_COLOR", None)
+        os.environ.pop("FORCE_COLOR", None)
+        os.environ["TERM"] = "xterm"
+        os.environ["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+        os.execv(sys.executable, [sys.executable, "-m", "eagerlint", "check"])
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    assert b"\033[1m\033[31mEL001\033[0m" in out
+
+
+def test_each_file_takes_its_nearest_configuration(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.eagerlint]\nselect = ["EL"]\n')
+    sub = project / "pkg" / "sub"
+    sub.mkdir()
+    (sub / "llama.py").write_text(LLAMA)
+    (sub / "pyproject.toml").write_text('[tool.eagerlint]\nignore = ["EL001"]\n')
+    other = project / "other"
+    other.mkdir()
+    (other / "llama.py").write_text(LLAMA)
+    (other / "skipped").mkdir()
+    (other / "skipped" / "llama.py").write_text(LLAMA)
+    (other / "eagerlint.toml").write_text('extend-exclude = ["skipped/"]\n')
+    for args in (("check",), ("check", "pkg/sub/llama.py", "pkg/llama.py", "other")):
+        r = eagerlint(*args, "--output-format", "concise", cwd=project)
+        files = {line.split(":")[0] for line in r.stdout.splitlines() if ": EL" in line}
+        assert files == {"pkg/llama.py", "other/llama.py"}, r.stdout
+    # From inside the subproject, and with --config, which settles every file.
+    assert eagerlint("check", cwd=sub).returncode == 0
+    forced = eagerlint("check", "--config", "pyproject.toml", "--output-format", "concise", cwd=project)
+    assert "pkg/sub/llama.py:4:19: EL001" in forced.stdout
+
+
+def test_a_broken_nested_configuration_is_an_error(project: Path) -> None:
+    sub = project / "pkg" / "sub"
+    sub.mkdir()
+    (sub / "llama.py").write_text(LLAMA)
+    (sub / "pyproject.toml").write_text("[tool.eagerlint\n")
+    r = eagerlint("check", "--output-format", "concise", cwd=project)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    errors = [line for line in r.stderr.splitlines() if "pyproject.toml" in line]
+    assert len(errors) == 1 and "invalid TOML" in errors[0]
+    assert "pkg/llama.py:4:19: EL001" in r.stdout  # the rest is still checked
+
+
+def test_statistics_as_json(project: Path) -> None:
+    r = eagerlint("check", "--statistics", "--output-format", "json", cwd=project)
+    assert json.loads(r.stdout) == [
+        {"code": "EL001", "name": "weights-comprehension", "count": 1, "fixable": True}
+    ]
+
+
+def test_show_fixes(project: Path) -> None:
+    (project / "pkg" / "second.py").write_text(LLAMA)
+    r = eagerlint("check", "--fix", "--show-fixes", cwd=project)
+    assert r.returncode == 0
+    assert (
+        "Fixed 2 errors:\n"
+        "- pkg/llama.py:\n    1 \N{MULTIPLICATION SIGN} EL001 (weights-comprehension)\n"
+        "- pkg/second.py:\n    1 \N{MULTIPLICATION SIGN} EL001 (weights-comprehension)\n"
+    ) in r.stdout
+
+
+def test_extend_select_adds_to_the_configured_selection(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.eagerlint]\nselect = ["EL002"]\n')
+    assert eagerlint("check", cwd=project).returncode == 0
+    assert eagerlint("check", "--extend-select", "EL001", cwd=project).returncode == 1
+    bad = eagerlint("check", "--extend-select", "XX1", cwd=project)
+    assert bad.returncode == 2 and "--extend-select" in bad.stderr
+
+
+def test_exit_non_zero_on_fix(project: Path) -> None:
+    assert eagerlint("check", "--fix", "--exit-non-zero-on-fix", cwd=project).returncode == 1
+    # Nothing left to rewrite: 0 either way.
+    assert eagerlint("check", "--fix", "--exit-non-zero-on-fix", cwd=project).returncode == 0
+
+
+def test_a_mistyped_command_is_an_error_with_a_suggestion(project: Path) -> None:
+    r = eagerlint("chek", cwd=project)
+    assert r.returncode == 2
+    assert r.stderr.strip() == "eagerlint: error: unknown command `chek` (did you mean `check`?)"
+    (project / "chek").mkdir()  # a folder of that name is a path
+    assert eagerlint("chek", cwd=project).returncode == 0
+    # A word that looks like a path is one, even when it is missing.
+    missing = eagerlint("chec.py", cwd=project)
+    assert missing.returncode == 2 and "chec.py" in missing.stderr and "did you mean" not in missing.stderr
+
+
+def test_help_lists_formats_exit_codes_and_the_rules(project: Path) -> None:
+    for args in (("--help",), ("check", "--help")):
+        r = eagerlint(*args, cwd=project)
+        assert r.returncode == 0
+        assert "full, concise, json" in r.stdout and "sarif" in r.stdout
+        assert "exit codes:" in r.stdout and "  2  a usage or configuration error" in r.stdout
+        assert "eagerlint rule --all" in r.stdout

@@ -9,7 +9,8 @@ import pytest
 from eagerlint import config, discover
 from eagerlint.codes import CODES
 from eagerlint.config import ConfigError, Settings
-from tests.helpers import run
+from eagerlint.pipeline import check_bytes
+from tests.helpers import fixed_text, run
 
 LLAMA = "class M:\n    def load_weights(self, weights):\n        return self.l.load_weights(list(weights))\n"
 
@@ -105,7 +106,8 @@ def test_explicit_file_is_checked_even_if_excluded(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "silenced"),
     [
-        ("# noqa", True),
+        ("# noqa", False),  # a blanket noqa is for other tools: eagerlint needs the code
+        ("# noqa  # noqa: EL002", True),
         ("# noqa: EL002", True),
         ("# noqa:EL001,EL002", True),
         ("# NOQA: el002", True),
@@ -115,7 +117,34 @@ def test_explicit_file_is_checked_even_if_excluded(tmp_path: Path) -> None:
 )
 def test_noqa_on_reported_line(line: str, silenced: bool) -> None:
     src = LLAMA.replace("(list(weights))", f"(list(weights))  {line}")
-    assert (run(src).findings == ()) is silenced
+    # (A code named for nothing is reported on its own, as unused-noqa.)
+    assert ({f.code for f in run(src).findings} <= {"EL100"}) is silenced
+
+
+@pytest.mark.parametrize(
+    ("line", "after"),
+    [
+        ("x = 1  # noqa: EL003", "x = 1"),
+        ("x = 1\t# noqa:EL003,EL001", "x = 1"),
+        ("x = 1  # noqa: EL003, E501", "x = 1  # noqa: E501"),
+        ("x = 1  # NOQA: el003 -- why", "x = 1  # -- why"),
+    ],
+)
+def test_an_unused_directive_is_removed(line: str, after: str) -> None:
+    src = f"def load_weights(self, weights):\n    {line}\n    return self.l.load_weights(weights)\n"
+    assert [f.code for f in run(src).findings] == ["EL100"]
+    assert fixed_text(src) == src.replace(line, after)
+
+
+def test_unused_codes_of_rules_that_did_not_run_are_left_alone() -> None:
+    src = (
+        "def load_weights(self, weights):\n    x = 1  # noqa: EL003\n"
+        "    return self.l.load_weights(weights)\n"
+    )
+    assert [f.code for f in run(src).findings] == ["EL100"]
+    for settings in (Settings(select=("EL001", "EL100")), Settings(ignore=("EL003",))):
+        assert check_bytes(src.encode(), "t.py", settings).findings == ()
+    assert check_bytes(src.encode(), "t.py", Settings(ignore=("EL100",))).findings == ()
 
 
 def test_noqa_on_first_line_of_statement() -> None:

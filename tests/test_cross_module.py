@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
-from tests.helpers import expected_markers
+from tests.helpers import KEEP_ALL_HELPER, expected_markers
 from tests.test_cli import eagerlint
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cross"
@@ -45,13 +46,77 @@ def test_futures_created_by_a_helper_of_another_module(tmp_path: Path) -> None:
         assert first["note"] == f"futures created by {helper}()"
 
 
-def test_without_the_other_module_nothing_is_resolved(tmp_path: Path) -> None:
+def reported(r: subprocess.CompletedProcess[str]) -> set[tuple[str, int, str]]:
+    return {(f["filename"], f["location"]["row"], f["code"]) for f in json.loads(r.stdout)}
+
+
+def test_a_file_given_alone_is_judged_with_the_helpers_it_imports(tmp_path: Path) -> None:
+    # pre-commit passes only the changed files: the unchanged helper is read from the
+    # project root (here the current folder), and only the given file is reported.
     shutil.copytree(FIXTURE, tmp_path / "cross")
     root = tmp_path / "cross"
-    # Only model.py is analysed: imports of files outside the roots resolve to nothing.
-    r = eagerlint("check", "enginepkg/model.py", "--output-format", "json", cwd=root)
-    codes = {(f["location"]["row"], f["code"]) for f in json.loads(r.stdout)}
-    assert codes == set()  # even `renamed(...)` is unknown, so it ends the stream
+    whole = reported(eagerlint("check", ".", "--output-format", "json", "--no-cache", cwd=root))
+    alone = reported(eagerlint("check", "enginepkg/model.py", "--output-format", "json", cwd=root))
+    assert alone == {f for f in whole if f[0] == "enginepkg/model.py"}
+    assert any(code == "EL004" for _, _, code in alone)
+
+
+def test_a_cached_result_follows_a_helper_that_was_not_given(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "cross")
+    root = tmp_path / "cross"
+    args = ("check", "enginepkg/model.py", "--output-format", "json")
+    row = next(
+        i
+        for i, line in enumerate((root / "enginepkg" / "model.py").read_text().splitlines(), 1)
+        if "split_by_prefix(weights, " in line
+    )
+    assert ("enginepkg/model.py", row, "EL004") in reported(eagerlint(*args, cwd=root))
+    helper = root / "enginepkg" / "loader_utils.py"
+    text = helper.read_text()
+    start = text.index("def split_by_prefix")
+    end = text.index("def renamed")
+    helper.write_text(
+        text[:start] + "def split_by_prefix(weights, prefix):\n    yield from weights\n\n\n" + text[end:]
+    )
+    # The helper no longer keeps the stream: the cached result of model.py is stale.
+    assert ("enginepkg/model.py", row, "EL004") not in reported(eagerlint(*args, cwd=root))
+
+
+def test_a_module_outside_the_project_root_is_not_read(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "cross")
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "pyproject.toml").write_text("[tool.eagerlint]\n")
+    # The project root is proj/: the file named outside it resolves imports only into
+    # the files given, and `renamed(...)` is unknown, so it ends the stream.
+    r = eagerlint("check", "../cross/enginepkg/model.py", "--output-format", "json", cwd=tmp_path / "proj")
+    assert reported(r) == set()
+
+
+NAMESPACE_CALLER = """\
+from ns.srt.loader.utils import keep_all
+from ..loader import utils
+
+
+class Model:
+    def load_weights(self, weights):
+        kept = keep_all(weights)
+        return kept
+
+
+class Other:
+    def load_weights(self, weights: Iterable[tuple[str, torch.Tensor]]) -> None:
+        utils.keep_all(weights)
+"""
+
+
+def test_namespace_packages_resolve_from_the_project_root(tmp_path: Path) -> None:
+    # SGLang's wheel has no `__init__.py` in `sglang/srt` or `sglang/srt/models`.
+    (tmp_path / "ns" / "srt" / "models").mkdir(parents=True)
+    (tmp_path / "ns" / "srt" / "loader").mkdir()
+    (tmp_path / "ns" / "srt" / "models" / "llama.py").write_text(NAMESPACE_CALLER)
+    (tmp_path / "ns" / "srt" / "loader" / "utils.py").write_text(KEEP_ALL_HELPER)
+    r = eagerlint("check", "ns/srt/models/llama.py", "--output-format", "json", cwd=tmp_path)
+    assert reported(r) == {("ns/srt/models/llama.py", 7, "EL004"), ("ns/srt/models/llama.py", 13, "EL004")}
 
 
 def test_multi_pass_through_a_helper_of_another_module(tmp_path: Path) -> None:

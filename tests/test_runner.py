@@ -62,8 +62,8 @@ def test_cold_and_warm_agree(tree: Path) -> None:
     assert summary(cold) == summary(run(tree, use_cache=False, jobs=1))
 
 
-def test_warm_run_reads_results_from_the_cache(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    run(tree, use_cache=True, jobs=1)
+def analyses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files the runner analyses from now on."""
     calls: list[str] = []
     real = runner.check_bytes
 
@@ -72,6 +72,12 @@ def test_warm_run_reads_results_from_the_cache(tree: Path, monkeypatch: pytest.M
         return real(data, name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(runner, "check_bytes", counting)
+    return calls
+
+
+def test_warm_run_reads_results_from_the_cache(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(tree, use_cache=True, jobs=1)
+    calls = analyses(monkeypatch)
     run(tree, use_cache=True, jobs=1)
     assert calls == []
 
@@ -185,14 +191,15 @@ def test_a_module_that_appears_later_invalidates_results_that_missed_it(tree: Pa
     assert summary(run(tree, use_cache=True, jobs=1)) == summary(run(tree, use_cache=False, jobs=1))
 
 
-def test_a_module_outside_an_earlier_run_does_not_leak_into_a_later_one(tree: Path) -> None:
+def test_a_file_alone_is_judged_as_in_the_whole_run_cached_or_not(tree: Path) -> None:
+    # Its helpers are read from the project root although they are not in the run.
     model = Path("enginepkg/model.py")
     alone, _ = runner.run([model], Settings(root=tree), FixMode.NONE, use_cache=True, jobs=1)
-    assert summary(alone) == {str(model): []}  # its helpers were not part of that run
     whole = summary(run(tree, use_cache=True, jobs=1))
     assert whole[str(model)] and whole == summary(run(tree, use_cache=False, jobs=1))
+    assert summary(alone) == {str(model): whole[str(model)]}
     again, _ = runner.run([model], Settings(root=tree), FixMode.NONE, use_cache=True, jobs=1)
-    assert summary(again) == {str(model): []}
+    assert summary(again) == summary(alone)
 
 
 def test_a_cached_result_names_the_file_as_this_run_spells_it(tree: Path) -> None:
@@ -215,3 +222,24 @@ def test_entries_of_deleted_files_are_dropped(tree: Path) -> None:
     cache = Cache(tree, Settings(root=tree), time.time_ns())
     assert str(gone) not in cache.entries and str(gone) not in cache.known
     assert str(tree / "EL003.py") in cache.entries
+
+
+@pytest.mark.parametrize("mode", [FixMode.SAFE, FixMode.UNSAFE])
+def test_a_warm_fix_analyses_only_the_files_with_a_fix_to_apply(
+    tree: Path, mode: FixMode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    age(tree)
+    cold, _ = runner.run(files(tree), Settings(root=tree), mode, use_cache=False, jobs=1)
+    run(tree, use_cache=True, jobs=1)  # a check fills the cache
+    analysed = analyses(monkeypatch)
+    warm, _ = runner.run(files(tree), Settings(root=tree), mode, use_cache=True, jobs=1)
+    # The same results, fixed text included, from analysing only what has a fix to apply.
+    assert [(r.filename, r.findings, r.fixed_source) for r in warm] == [
+        (r.filename, r.findings, r.fixed_source) for r in cold
+    ]
+    fixable = sorted(
+        r.filename
+        for r in cold
+        if any(f.fix and mode.allows(f.fix.applicability) for f in r.findings) or r.fixed_source
+    )
+    assert sorted(analysed) == fixable and 0 < len(fixable) < len([r for r in cold if r.findings])

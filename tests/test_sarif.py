@@ -196,7 +196,7 @@ def test_fixtures_sarif_validates_and_carries_every_finding(
     assert note["level"] == "error" and "syntax error" in note["message"]["text"]
 
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [rule.code for rule in RULES]  # every rule, EL010 (off) too
+    assert [r["id"] for r in rules] == [rule.code for rule in RULES]  # every rule, EL010 (off) and EL100 too
     doc = eagerlint("rule", rules[2]["id"], cwd=fixtures_copy).stdout
     assert rules[2]["help"]["markdown"].strip() in doc
 

@@ -1,17 +1,23 @@
 """The analysed tree as a whole: which file holds module `a.b.c`, and what each
 module imports, so that calls can be followed across files.
 
-Only files inside the analysed roots are ever opened; an import of anything
-else resolves to nothing.  Other modules are read, outlined and parsed lazily,
-when a stream is first handed to one of their functions, and every module a
-file's analysis consulted is recorded, so a result cache can check them.
+A module resolves to one of the checked files, or to any other file under the
+project root (the configuration's folder, else the git work tree, else the
+current folder): pre-commit passes only the changed files, and a changed caller
+must be judged with its unchanged helper.  Absolute imports resolve next to the
+importing package and from the source roots (the project root and its `src/`),
+so packages without `__init__.py` (namespace packages, as SGLang ships) resolve
+too.  An import of anything else resolves to nothing.  Other modules are read,
+outlined and parsed lazily, when a stream is first handed to one of their
+functions, and every module a file's analysis consulted is recorded, so a
+result cache can check them.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,15 +35,32 @@ class Imported:
     attr: str | None  # `from module import attr`; None for `import module`
 
 
-def module_name(path: Path) -> str:
-    """`pkg/sub/mod.py` -> `pkg.sub.mod`, going up while folders are packages."""
+def module_name(path: Path, roots: Sequence[Path] = ()) -> str:
+    """`pkg/sub/mod.py` -> `pkg.sub.mod`, going up while folders are packages.
+
+    Under a source root (`roots`, resolved, deepest first), folders without an
+    `__init__.py` count as namespace packages: the name is the path from the root
+    when that reaches further up than the packages do.
+    """
     path = path.resolve()
     parts = [path.stem] if path.stem != "__init__" else []
     folder = path.parent
     while (folder / "__init__.py").exists():
         parts.insert(0, folder.name)
         folder = folder.parent
+    for root in roots:
+        if root not in path.parents:
+            continue
+        names = [*path.parent.relative_to(root).parts, *([path.stem] if path.stem != "__init__" else [])]
+        if len(names) > len(parts) and all(n.isidentifier() for n in names):
+            return ".".join(names)
+        break
     return ".".join(parts) if parts else path.stem
+
+
+def under(path: str, folder: str) -> bool:
+    """Whether absolute `path` lies inside absolute `folder` (by string)."""
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def imports(text: str, current: str, is_package: bool) -> dict[str, Imported]:
@@ -78,29 +101,59 @@ def _absolute(name: str, package: str) -> str | None:
     return ".".join([*base, rest] if rest else base)
 
 
+SOURCE_ROOTS = (".", "src")  # below the project root, as ruff's `src` default
+
+
 @dataclass
 class Project:
-    """The files being checked, and the modules among them opened so far."""
+    """The files being checked, the project root around them, and the modules
+    opened so far."""
 
     files: set[str]  # absolute paths
+    # Files under this folder may be read to resolve an import although they are
+    # not checked (absolute; None: only the checked files).
+    root: str | None = None
     # Opens another module on first use (set by the pipeline).
     loader: Callable[[str, Path], ModuleView] | None = None
     _modules: dict[str, ModuleView | None] = field(default_factory=dict)
     _paths: dict[str, list[str]] = field(default_factory=dict)
+    _sources: tuple[Path, ...] | None = None
 
     @classmethod
-    def of(cls, paths: Iterable[Path]) -> Project:
-        return cls({os.path.abspath(p) for p in paths})
+    def of(cls, paths: Iterable[Path], root: Path | None = None) -> Project:
+        return cls({os.path.abspath(p) for p in paths}, os.path.abspath(root) if root is not None else None)
+
+    @property
+    def source_roots(self) -> tuple[Path, ...]:
+        """The folders absolute imports resolve from, deepest first (those that exist)."""
+        if self._sources is None:
+            found = [] if self.root is None else [Path(self.root, s) for s in SOURCE_ROOTS]
+            self._sources = tuple(
+                p for p in sorted(found, key=lambda p: len(p.parts), reverse=True) if p.is_dir()
+            )
+        return self._sources
+
+    def module_name(self, path: Path) -> str:
+        return module_name(path, tuple(p.resolve() for p in self.source_roots))
+
+    def readable(self, path: str) -> bool:
+        """Whether `path` (absolute) may be opened: a checked file, or one under the root."""
+        return path in self.files or (self.root is not None and under(path, self.root))
 
     def candidates(self, module: str, near: Path, near_module: str) -> list[Path]:
-        """Where `module` would live, seen from file `near` (module `near_module`)."""
+        """Where `module` would live, seen from file `near` (module `near_module`):
+        next to the importing package first, then in each source root."""
         near = Path(os.path.abspath(near))
         # `a.b.c` lives in root/a/b/c.py, `a.b` in root/a/b/__init__.py.
         up = near_module.count(".") + (1 if near.name == "__init__.py" else 0)
-        if up >= len(near.parents):
-            return []
-        base = near.parents[up].joinpath(*module.split("."))
-        return [base.with_suffix(".py"), base / "__init__.py"]
+        bases = [near.parents[up]] if up < len(near.parents) else []
+        found: list[Path] = []
+        for base in (*bases, *self.source_roots):
+            where = base.joinpath(*module.split("."))
+            for candidate in (where.with_suffix(".py"), where / "__init__.py"):
+                if candidate not in found:
+                    found.append(candidate)
+        return found
 
     def closure(self, modules: Iterable[str]) -> set[str]:
         """`modules` and every module their analyses consulted in turn."""
@@ -123,11 +176,11 @@ class Project:
         return self._paths.get(module, [])
 
     def analysis(self, module: str, near: Path, near_module: str) -> ModuleView | None:
-        """The view of `module` if it is one of the checked files."""
+        """The view of `module` if it is one of the checked files or a file under the root."""
         if module in self._modules:
             return self._modules[module]
         candidates = self.candidates(module, near, near_module)
-        path = next((c for c in candidates if str(c) in self.files), None)
+        path = next((c for c in candidates if self._opens(str(c))), None)
         self._paths[module] = [str(path)] if path is not None else [str(c) for c in candidates]
         found = None
         if path is not None and self.loader is not None:
@@ -137,3 +190,6 @@ class Project:
                 found = None
         self._modules[module] = found
         return found
+
+    def _opens(self, path: str) -> bool:
+        return path in self.files or (self.readable(path) and os.path.isfile(path))

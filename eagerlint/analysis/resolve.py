@@ -121,7 +121,8 @@ class Resolver:
     @property
     def module_name(self) -> str:
         if self._module_name is None:
-            self._module_name = module_name(Path(self.view.filename))
+            path = Path(self.view.filename)
+            self._module_name = self.project.module_name(path) if self.project else module_name(path)
         return self._module_name
 
     def import_table(self) -> dict[str, Imported]:

@@ -13,6 +13,7 @@ from eagerlint.rules import (
     el008_weights_multi_pass,
     el009_weights_eager_load,
     el010_weights_retained_view,
+    el100_unused_noqa,
 )
 from eagerlint.rules.base import Rule
 
@@ -27,6 +28,7 @@ RULES: tuple[Rule, ...] = (
     el008_weights_multi_pass.RULE,
     el009_weights_eager_load.RULE,
     el010_weights_retained_view.RULE,
+    el100_unused_noqa.RULE,
 )
 BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}

@@ -2,12 +2,14 @@
 
 A rule module defines one `RULE = Rule(...)`, with the clause that says what its
 findings cost (`cost`): a message is the rule's words for the place, then that
-clause; it holds no line number and no path (those are in the flow).  A rule has up to three hooks, all
+clause; it holds no line number and no path (those are in the flow).  A rule has up to four hooks, all
 optional: `on_event` (one flow event), `on_function` (every event of one walked
 function), `on_unit` (the syntax of a unit, with the words its matches need, so
 most units are skipped by a substring test).  Hooks return `Match`es: the
 finding's words and node, where it is, its flow, and the fix plan if any.  The
 engine decides fix safety and builds findings; a rule never imports another.
+`on_directive` words a `# noqa` directive that silenced nothing (`Unused`, from
+the suppression stage, which runs after every other rule) as a finding.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from eagerlint.analysis.flow import Event, Step, Where
-from eagerlint.model import FixPlan
+from eagerlint.model import Finding, FixPlan, Unused
 from eagerlint.outline import Block
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class Match:
 EventHook = Callable[[Event, "ModuleView"], Iterator[Match]]
 FunctionHook = Callable[[list[Event], "ModuleView"], Iterator[Match]]
 UnitHook = Callable[[cst.FunctionDef, Block | None, "ModuleView"], Iterator[Match]]
+DirectiveHook = Callable[[Unused, str], Finding]
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Rule:
     on_event: EventHook | None = None
     on_function: FunctionHook | None = None
     on_unit: UnitHook | None = None
+    on_directive: DirectiveHook | None = None
     # Words every `on_unit` match needs in the unit's text (a cheap no first).
     unit_triggers: tuple[str, ...] = ()
     # False: the rule runs only when named (`codes.DEFAULT_OFF`, see config).
@@ -72,7 +76,7 @@ class Rule:
     def __post_init__(self) -> None:
         if not self.cost:
             raise ValueError(f"{self.code}: a rule says what its findings cost (`cost`)")
-        if not (self.on_event or self.on_function or self.on_unit):
+        if not (self.on_event or self.on_function or self.on_unit or self.on_directive):
             raise ValueError(f"{self.code}: a rule needs at least one hook")
         if self.on_unit is not None and not self.unit_triggers:
             raise ValueError(f"{self.code}: `on_unit` needs the words its matches need (`unit_triggers`)")
