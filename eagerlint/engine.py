@@ -259,7 +259,9 @@ def _what_remains(judged: list[_Judged], view: ModuleView) -> list[_Judged]:
         if j.fix is not None and j.match.flow:
             groups.setdefault((_scope(j.match), j.match.flow[0].note), []).append(i)
     out = list(judged)
-    shallow = _shallow(view.outline) if groups else {}
+    if not groups:
+        return out
+    shallow = _shallow(view.outline)  # only for modules with fixes to judge
     for (scope, stream), members in groups.items():
         fixes = [out[i].fix for i in members if out[i].fix is not None]
         left = _kept_after([f for f in fixes if f is not None], view, scope, stream, shallow)
@@ -282,9 +284,7 @@ def _what_remains(judged: list[_Judged], view: ModuleView) -> list[_Judged]:
     return out
 
 
-def _kept_after(
-    fixes: list[Fix], view: ModuleView, scope: str, stream: str, shallow: dict[str, _Shallow]
-) -> str | None:
+def _kept_after(fixes: list[Fix], view: ModuleView, scope: str, stream: str, shallow: _Shallow) -> str | None:
     """Where `stream` is still kept in `scope` once `fixes` are applied (None: nowhere)."""
     edited = _apply_in_place(view.outline, fixes)
     if edited is None:
@@ -326,7 +326,7 @@ def _up(edit: Edit, first: int) -> Edit:
     )
 
 
-def _kept_in(view: ModuleView, scope: str, stream: str, shallow: dict[str, _Shallow]) -> str | None:
+def _kept_in(view: ModuleView, scope: str, stream: str, shallow: _Shallow) -> str | None:
     for block, owner in _units_named(view, scope, shallow):
         func = view.source.function(block)
         if func is None:
@@ -339,44 +339,50 @@ def _kept_in(view: ModuleView, scope: str, stream: str, shallow: dict[str, _Shal
     return None
 
 
-def _units_named(view: ModuleView, scope: str, shallow: dict[str, _Shallow]) -> Iterator[_Unit]:
+def _units_named(view: ModuleView, scope: str, shallow: _Shallow) -> Iterator[_Unit]:
     """The units called `scope` (`Class.method` or `function`).  When the outline's
     blocks are the module's own and `scope` names one shallow def (see `_shallow`),
     that one is judged by its text alone; otherwise every unit is walked."""
-    found = shallow.get(scope)
-    if found is not None and view.outline.blocks is found[2]:
-        block, owner, _ = found
+    found = shallow.units.get(scope)
+    if found is not None and view.outline.blocks is shallow.blocks:
+        block, owner = found
         if sources.selects_unit(block.name, block.text(view.outline.lines), view.options):
             yield block, owner
         return
     for block, owner in units(view):
-        if (f"{owner.name}.{block.name}" if owner is not None else block.name) == scope:
+        if _scope_name(block.name, owner) == scope:
             yield block, owner
 
 
 _Unit = tuple[Block, Block | None]
-_Shallow = tuple[Block, Block | None, list[Block]]
 
 
-def _shallow(outline_: Outline) -> dict[str, _Shallow]:
-    """Scope name -> the def, for defs at the top level or directly in a top-level
-    class whose scope name no other def of the module has (at any depth): for those,
-    being a unit depends on their own text only (no enclosing def to select instead)."""
+@dataclass(frozen=True)
+class _Shallow:
+    """The module's blocks, and by scope name its defs at the top level or directly
+    in a top-level class whose scope name no other def of the module has (at any
+    depth): for those, being a unit depends on their own text only."""
+
+    blocks: list[Block]
+    units: dict[str, _Unit]
+
+
+def _shallow(outline_: Outline) -> _Shallow:
     count: dict[str, int] = {}
-    shallow: dict[str, _Shallow] = {}
+    shallow: dict[str, _Unit] = {}
 
     def visit(blocks: list[Block], parent: Block | None, depth: int) -> None:
         for block in blocks:
             if block.kind == "def":
                 owner = parent if parent is not None and parent.kind == "class" else None
-                scope = f"{owner.name}.{block.name}" if owner is not None else block.name
+                scope = _scope_name(block.name, owner)
                 count[scope] = count.get(scope, 0) + 1
                 if depth == 0 or (depth == 1 and owner is not None):
-                    shallow[scope] = (block, owner, outline_.blocks)
+                    shallow[scope] = (block, owner)
             visit(block.children, block, depth + 1)
 
     visit(outline_.blocks, None, 0)
-    return {scope: unit for scope, unit in shallow.items() if count[scope] == 1}
+    return _Shallow(outline_.blocks, {scope: unit for scope, unit in shallow.items() if count[scope] == 1})
 
 
 def _scope(m: Match) -> str:
@@ -384,7 +390,11 @@ def _scope(m: Match) -> str:
 
 
 def _scope_of(func: cst.FunctionDef, cls: Block | None) -> str:
-    return f"{cls.name}.{func.name.value}" if cls is not None else func.name.value
+    return _scope_name(func.name.value, cls)
+
+
+def _scope_name(name: str, cls: Block | None) -> str:
+    return f"{cls.name}.{name}" if cls is not None else name
 
 
 def _finding(j: _Judged, view: ModuleView) -> Finding:
