@@ -506,15 +506,18 @@ def _write_report(args: argparse.Namespace, run: _Run, status: int, out: TextIO)
         out.write(report.DOCUMENTS[args.output_format](run.results))
     else:
         by_file = {r.filename: r for r in run.results}
+        lines: dict[str, list[str]] = {}  # split once per file, not once per finding
         for f in findings:
             if args.output_format == "concise":
                 emit(report.concise_line(f))
                 continue
-            result = by_file[f.filename]
-            shown = result.fixed_source
-            if shown is None:
-                shown = run.sources.get(f.filename, b"").decode(result.encoding, errors="replace")
-            for line in report.full(f, split_lines(shown), args.show_flow):
+            if f.filename not in lines:
+                result = by_file[f.filename]
+                shown = result.fixed_source
+                if shown is None:
+                    shown = run.sources.get(f.filename, b"").decode(result.encoding, errors="replace")
+                lines[f.filename] = split_lines(shown)
+            for line in report.full(f, lines[f.filename], args.show_flow):
                 emit(line)
     if not args.quiet and text:
         if args.show_fixes and args.fix:

@@ -8,6 +8,8 @@ edits shared by two findings are applied once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from eagerlint.model import Fix, Position
 from eagerlint.outline import split_lines
 
@@ -23,7 +25,7 @@ def _offset(starts: list[int], pos: Position) -> int:
     return starts[pos.row - 1] + pos.column - 1
 
 
-def text_between(lines: list[str], start: Position, end: Position) -> str:
+def text_between(lines: Sequence[str], start: Position, end: Position) -> str:
     """The text of `lines` (each with its line ending) from `start` up to `end`."""
     if start.row == end.row:
         return lines[start.row - 1][start.column - 1 : end.column - 1]

@@ -286,16 +286,15 @@ def _what_remains(judged: list[_Judged], view: ModuleView) -> list[_Judged]:
 
 def _kept_after(fixes: list[Fix], view: ModuleView, scope: str, stream: str, shallow: _Shallow) -> str | None:
     """Where `stream` is still kept in `scope` once `fixes` are applied (None: nowhere)."""
-    edited = _apply_in_place(view.outline, fixes)
-    if edited is None:
+    applied = _apply_in_place(view.outline, fixes)
+    if applied is None:
         return None  # overlapping fixes are applied in later rounds, and judged then
-    text = "".join(edited.lines)
-    source = ModuleSource(text, edited, view.filename)
+    source = view.source.edited(*applied)
     after = ModuleView(source, view.options, view.resolver.project, view.resolver.module_name)
     try:
         return _kept_in(after, scope, stream, shallow)
     except SnippetError:
-        whole = ModuleSource(text, source.outline, view.filename, whole=True)
+        whole = ModuleSource(source.text, source.outline, view.filename, whole=True)
         return _kept_in(
             ModuleView(whole, view.options, view.resolver.project, view.resolver.module_name),
             scope,
@@ -304,16 +303,17 @@ def _kept_after(fixes: list[Fix], view: ModuleView, scope: str, stream: str, sha
         )
 
 
-def _apply_in_place(old: Outline, fixes: list[Fix]) -> Outline | None:
-    """The module's outline after `fixes`, edited only in the lines they touch (None
-    when they overlap)."""
+def _apply_in_place(old: Outline, fixes: list[Fix]) -> tuple[Outline, str, str] | None:
+    """The module's outline after `fixes`, edited only in the lines they touch, with
+    those lines before and after (None when the fixes overlap)."""
     rows = [row for f in fixes for e in f.edits for row in (e.location.row, e.end_location.row)]
     first, last = min(rows), max(rows)
     shifted = [replace(f, edits=tuple(_up(e, first) for e in f.edits)) for f in fixes]
-    chunk, applied = apply_fixes("".join(old.lines[first - 1 : last]), shifted)
+    before = "".join(old.lines[first - 1 : last])
+    chunk, applied = apply_fixes(before, shifted)
     if applied < len(fixes):
         return None
-    return reoutline(old, first - 1, last - first + 1, split_lines(chunk))
+    return reoutline(old, first - 1, last - first + 1, split_lines(chunk)), before, chunk
 
 
 def _up(edit: Edit, first: int) -> Edit:

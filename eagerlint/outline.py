@@ -14,7 +14,10 @@ never wrong in what it reports.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from typing import overload
 
 # A form feed counts as whitespace before a statement, as in CPython's tokenizer.
 _HEADER = re.compile(r"^(?P<indent>[ \t\f]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
@@ -34,7 +37,7 @@ class Block:
     children: list[Block] = field(default_factory=list)
     bases: tuple[str, ...] = ()
 
-    def text(self, lines: list[str]) -> str:
+    def text(self, lines: Sequence[str]) -> str:
         return "".join(lines[self.start : self.end])
 
     def method(self, name: str) -> Block | None:
@@ -50,7 +53,7 @@ class Block:
 
 @dataclass
 class Outline:
-    lines: list[str]
+    lines: Sequence[str]
     blocks: list[Block]  # top-level defs and classes, in order
     _by_kind: dict[str, dict[str, Block]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -201,13 +204,54 @@ def reoutline(old: Outline, first: int, count: int, new: list[str]) -> Outline:
     neither opens nor closes anything the outline tracks (a header, a decorator, a
     triple quote, a backslash or a closing bracket at its start).  Otherwise a fresh
     outline of the whole text."""
-    lines = [*old.lines[:first], *new, *old.lines[first + count :]]
+    lines = Spliced(old.lines, first, count, new)
     if len(new) == count and all(
         a == b or (_inert_line(a) and _inert_line(b) and _lead(a) == _lead(b))
         for a, b in zip(old.lines[first : first + count], new, strict=True)
     ):
         return Outline(lines, old.blocks, old._by_kind)  # the same blocks: the same lookups
     return outline("".join(lines))
+
+
+class Spliced(Sequence[str]):
+    """`lines` with `lines[first : first + count]` replaced by `new`, without copying
+    the rest: judging each of a file's fixes would otherwise copy every line of the
+    file once per fix."""
+
+    def __init__(self, lines: Sequence[str], first: int, count: int, new: list[str]) -> None:
+        self._lines, self._first, self._new = lines, first, new
+        self._shift = count - len(new)  # old index - new index, past the new lines
+        self._len = len(lines) - self._shift
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._len)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            a, b = self._first, self._first + len(self._new)
+            out = list(self._lines[start : min(stop, a)])
+            out += self._new[max(start, a) - a : max(min(stop, b) - a, 0)]
+            out += self._lines[max(start, b) + self._shift : max(stop, b) + self._shift]
+            return out
+        i = index + self._len if index < 0 else index
+        if not 0 <= i < self._len:
+            raise IndexError(index)
+        if i < self._first:
+            return self._lines[i]
+        if i < self._first + len(self._new):
+            return self._new[i - self._first]
+        return self._lines[i + self._shift]
+
+    def __iter__(self) -> Iterator[str]:
+        end = self._first + len(self._new) + self._shift
+        return chain(self._lines[: self._first], self._new, self._lines[end:])
 
 
 def _lead(line: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tokenize
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from eagerlint.codes import CODES
@@ -54,7 +54,7 @@ def _codes(text: str) -> tuple[str, ...]:
     return tuple(c.upper() for c in re.split(r"[\s,]+", text) if c)
 
 
-def directives(source: str, lines: list[str] | None = None) -> Directives:
+def directives(source: str, lines: Sequence[str] | None = None) -> Directives:
     found: dict[int, Directive] = {}
     for tok in _comments(source, lines):
         matches = tuple(
@@ -68,7 +68,7 @@ def directives(source: str, lines: list[str] | None = None) -> Directives:
     return Directives(found)
 
 
-def _comments(source: str, lines: list[str] | None) -> list[tokenize.TokenInfo]:
+def _comments(source: str, lines: Sequence[str] | None) -> list[tokenize.TokenInfo]:
     # The tokenizer reads the lines the rest of eagerlint counts (`\r`, `\n`, `\r\n`);
     # a StringIO would split on `\n` alone and misnumber a file with `\r` endings.
     return [t for t in _tokens(split_lines(source) if lines is None else lines) if t.type == tokenize.COMMENT]
@@ -85,7 +85,7 @@ class Suppression:
 def apply(
     findings: list[Finding],
     source: str,
-    lines: list[str] | None = None,
+    lines: Sequence[str] | None = None,
     checked: Collection[str] = (),
 ) -> Suppression:
     """The findings left after suppression, how many were silenced, and the unused
@@ -108,7 +108,7 @@ def apply(
     return Suppression(kept, len(findings) - len(kept), unused)
 
 
-def _may_have_directives(findings: list[Finding], source: str, lines: list[str], unused: bool) -> bool:
+def _may_have_directives(findings: list[Finding], source: str, lines: Sequence[str], unused: bool) -> bool:
     # Tokenizing in pure Python costs ~2 s per MB: only when a directive may be there.
     if "noqa" not in source.lower():
         return False
@@ -119,7 +119,7 @@ def _may_have_directives(findings: list[Finding], source: str, lines: list[str],
 
 
 def _unused(
-    d: Directive, used: set[tuple[int, str]], checked: Collection[str], lines: list[str]
+    d: Directive, used: set[tuple[int, str]], checked: Collection[str], lines: Sequence[str]
 ) -> Iterable[Unused]:
     # Only codes that ran here can be judged: another tool's and a disabled rule's
     # are left alone.
@@ -174,7 +174,7 @@ class Added:
     missed: list[Finding]  # findings whose lines cannot hold a comment
 
 
-def add_directives(source: str, findings: Iterable[Finding], lines: list[str] | None = None) -> Added:
+def add_directives(source: str, findings: Iterable[Finding], lines: Sequence[str] | None = None) -> Added:
     """`source` with each finding's code named in a directive on its line (`--add-noqa`).
 
     The code goes on the first line of the statement when a comment can end that
@@ -201,7 +201,7 @@ def add_directives(source: str, findings: Iterable[Finding], lines: list[str] | 
     return Added("".join(out), len(wanted), missed)
 
 
-def _tokens(lines: list[str]) -> list[tokenize.TokenInfo]:
+def _tokens(lines: Sequence[str]) -> list[tokenize.TokenInfo]:
     try:
         return list(tokenize.generate_tokens(iter(lines).__next__))
     except (tokenize.TokenError, SyntaxError):

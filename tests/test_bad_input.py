@@ -277,12 +277,93 @@ def test_fast_positions_agree_with_libcst_metadata(fixtures: Path) -> None:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from eagerlint.analysis.source import positions
+    from eagerlint.analysis.positions import code_ranges
 
     for path in sorted(fixtures.glob("*.py")):
         module = cst.parse_module(path.read_text())
         expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        assert dict(positions(module)) == dict(expected), path.name
+        assert code_ranges(module) == dict(expected), path.name
+
+
+def test_positions_fall_back_to_libcst_metadata_when_its_codegen_changes(
+    fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import libcst as cst
+
+    from eagerlint.analysis import positions
+
+    module = cst.parse_module((fixtures / "EL001.py").read_text())
+    fast = dict(positions.spans(module))
+
+    def changed(*args: Any, **kwargs: Any) -> Any:
+        raise AttributeError("before_codegen")
+
+    monkeypatch.setattr(positions, "_State", changed)
+    assert dict(positions.spans(module)) == fast
+
+
+def handing_on(count: int) -> str:
+    """`count` fixable loaders, each handing its list to a helper of its own."""
+    loaders = "".join(
+        f"def load_part_{i}(weights: Iterable[tuple[str, torch.Tensor]]) -> None:\n"
+        f"    order = tuple(range({i}))\n    kept = [w for _, w in weights]\n    copy_part_{i}(kept)\n\n\n"
+        for i in range(count)
+    )
+    helpers = "".join(
+        f"def copy_part_{i}(items):\n    for w in items:\n        w.copy_(w)\n\n\n" for i in range(count)
+    )
+    return loaders + helpers
+
+
+def test_judging_each_fix_does_not_redo_the_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each fix is judged on the module as it would be after it; that module's
+    # builtin-shadowing scan (a regex over the whole text) and the parse of every
+    # helper the edit did not touch were redone per fix: quadratic in a big file.
+    from eagerlint import parsing
+    from eagerlint.analysis import source
+    from tests.helpers import run
+
+    parsed: list[str] = []
+    scanned: list[int] = []
+    real_parse, real_scan = parsing.parse_module, source.shadowed_builtins
+
+    def parse(text: str) -> Any:
+        parsed.append(text)
+        return real_parse(text)
+
+    def scan(text: str) -> frozenset[str]:
+        scanned.append(len(text))
+        return real_scan(text)
+
+    monkeypatch.setattr(parsing, "parse_module", parse)
+    monkeypatch.setattr(source, "shadowed_builtins", scan)
+    result = run(handing_on(40))
+    assert len(result.findings) == 40 and all(f.fix is not None for f in result.findings)
+    helpers = [t for t in parsed if t.startswith("def copy_part_")]
+    assert len(helpers) == 40 == len(set(helpers))  # each helper once, never again per fix
+    assert len(parsed) == 40 + 40 + 40  # every loader, every helper, every loader as fixed
+    assert len(scanned) == 1
+
+
+def test_the_report_splits_a_file_into_lines_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eagerlint import cli, outline
+
+    text = "from collections.abc import Iterable\n\nimport torch\n\n\n" + handing_on(30)
+    (tmp_path / "m.py").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    split: list[int] = []
+    real = outline.split_lines
+
+    def spy(chunk: str) -> list[str]:
+        split.append(len(chunk))
+        return real(chunk)
+
+    monkeypatch.setattr(outline, "split_lines", spy)
+    assert cli.main(["check", "--no-cache", "m.py"]) == 1
+    assert capsys.readouterr().out.count("EL001") >= 30
+    assert split.count(len(text)) <= 2  # the outline's, the report's; not once per finding
 
 
 def test_a_fix_is_checked_over_the_blocks_it_touched(monkeypatch: pytest.MonkeyPatch) -> None:

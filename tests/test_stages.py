@@ -11,6 +11,8 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eagerlint.analysis import consume, keeps, materialize, safety, streams
 from eagerlint.analysis.flow import Event, FunctionWalker, ValueKind, WeightValue
@@ -18,7 +20,7 @@ from eagerlint.analysis.module import ModuleView
 from eagerlint.analysis.source import ModuleSource
 from eagerlint.engine import units
 from eagerlint.model import AnalysisOptions, Applicability
-from eagerlint.outline import outline, reoutline, split_lines
+from eagerlint.outline import Spliced, outline, reoutline, split_lines
 
 
 def walked(code: str) -> tuple[ModuleView, list[Event]]:
@@ -477,12 +479,38 @@ def test_reoutline_equals_a_fresh_outline_for_every_fixture_edit(fixed: str) -> 
             continue
         edited = reoutline(old, i1, i2 - i1, new_lines[j1:j2])
         fresh = outline("".join(edited.lines))
-        assert edited.lines == fresh.lines
+        assert list(edited.lines) == fresh.lines
         assert edited.blocks == fresh.blocks, (tag, i1, i2)
         reused += edited.blocks is old.blocks
     assert matcher.get_opcodes() != [("equal", 0, len(old.lines), 0, len(new_lines))]
     if fixed.startswith("EL001"):
         assert reused > 0  # bracket edits keep the blocks
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(["a\n", "b\n", "c\n"]), max_size=12),
+    new=st.lists(st.sampled_from(["x\n", "y\n"]), max_size=5),
+    cut=st.tuples(st.integers(0, 12), st.integers(0, 12)),
+    ask=st.tuples(st.integers(-20, 20), st.integers(-20, 20), st.sampled_from([None, 1, 2, -1])),
+)
+def test_spliced_lines_read_as_the_copied_list(
+    lines: list[str], new: list[str], cut: tuple[int, int], ask: tuple[int, int, int | None]
+) -> None:
+    # The edited outline of a fix splices its lines instead of copying the file's.
+    first = min(cut[0], len(lines))
+    count = min(cut[1], len(lines) - first)
+    copied = [*lines[:first], *new, *lines[first + count :]]
+    spliced = Spliced(lines, first, count, new)
+    assert len(spliced) == len(copied)
+    assert list(spliced) == copied
+    assert spliced[ask[0] : ask[1] : ask[2]] == copied[ask[0] : ask[1] : ask[2]]
+    for i in (ask[0], ask[1]):
+        if -len(copied) <= i < len(copied):
+            assert spliced[i] == copied[i]
+        else:
+            with pytest.raises(IndexError):
+                spliced[i]
 
 
 # -- views: does a kept value share the streamed tensor's storage? -------------------

@@ -125,8 +125,12 @@ def scope_imports(func: cst.FunctionDef, view: ModuleView) -> dict[str, Imported
     """The module's top-level imports, overridden by those inside `func` (a local
     `from json_utils import load_file` is not safetensors')."""
     module = view.resolver.module_name
-    top = "".join(line for line in view.outline.lines if line[:1] not in (" ", "\t"))
-    table = imports(top, module, False)
+    memo = view.memo(scope_imports)  # the module's own lines are read once, not per unit
+    if 0 not in memo:
+        memo[0] = imports(
+            "".join(line for line in view.outline.lines if line[:1] not in (" ", "\t")), module, False
+        )
+    table = dict(memo[0])
     table.update(imports(view.code(func), module, False))
     return table
 

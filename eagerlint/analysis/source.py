@@ -18,20 +18,21 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Mapping
-from typing import cast
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
-from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from eagerlint import parsing
 from eagerlint.analysis.flow import COLLECTION_BUILTINS
+from eagerlint.analysis.positions import Span, spans
 from eagerlint.analysis.walk import descendants, every_node
 from eagerlint.model import Position
 from eagerlint.outline import Block, Outline
 
+# One line at a time (no match crosses a line end), so the names of a text are the
+# union of its lines' names: an edit whose old and new lines name none changes nothing.
 _SHADOW = re.compile(
-    r"^(?:(?:def|class)\s+(?P<d>\w+)|(?P<a>\w+)\s*(?::[^=\n]*)?=(?!=)|(?:from\s+\S+\s+)?import\s+(?P<i>.*))",
+    r"^(?:(?:def|class)[ \t]+(?P<d>\w+)|(?P<a>\w+)[ \t]*(?::[^=\n]*)?=(?!=)"
+    r"|(?:from[ \t]+\S+[ \t]+)?import[ \t]+(?P<i>.*))",
     re.M,
 )
 
@@ -46,34 +47,14 @@ class _Parsed:
     def __init__(self, module: cst.Module, row_offset: int) -> None:
         self.module = module
         self.row_offset = row_offset
-        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+        self._spans: Mapping[cst.CSTNode, Span] | None = None
 
     @property
-    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        # Position metadata costs more than the parse: only pieces that hold
-        # a finding ever need it.
-        if self._positions is None:
-            self._positions = positions(self.module)
-        return self._positions
-
-
-def positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
-    """libcst's `PositionProvider` ranges of every node of `module`.
-
-    `MetadataWrapper.resolve` also walks the whole tree for batchable providers,
-    which `PositionProvider` is not: about 40 % of its cost.  The provider's own
-    code generation alone computes the same ranges (a test checks they agree).
-    """
-    try:
-        provider = PositionProvider()
-        state = PositionProvidingCodegenState(
-            default_indent=module.default_indent, default_newline=module.default_newline, provider=provider
-        )
-        module._codegen(state)
-        # The provider fills `_computed` with a CodeRange for every node it generates.
-        return cast("Mapping[cst.CSTNode, CodeRange]", provider._computed)
-    except (AttributeError, TypeError):  # libcst's internals changed: the public way
-        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    def spans(self) -> Mapping[cst.CSTNode, Span]:
+        # Ranges cost more than the parse: only pieces that hold a finding need them.
+        if self._spans is None:
+            self._spans = spans(self.module)
+        return self._spans
 
 
 def shadowed_builtins(text: str) -> frozenset[str]:
@@ -86,8 +67,8 @@ def shadowed_builtins(text: str) -> frozenset[str]:
 
 
 class ModuleSource:
-    def __init__(self, text: str, outline: Outline, filename: str, *, whole: bool = False) -> None:
-        self.text = text
+    def __init__(self, text: str | None, outline: Outline, filename: str, *, whole: bool = False) -> None:
+        self._text = text  # None: the outline's lines, joined when first asked for
         self.outline = outline
         self.filename = filename
         self.whole = whole
@@ -97,8 +78,19 @@ class ModuleSource:
         self._unindexed: deque[_Parsed] = deque()
         self._partly_indexed: deque[_Parsed] = deque()
         self._functions: dict[int, cst.FunctionDef] = {}  # header line -> node
+        # Snippet text -> its first parse here, which a source `edited` makes may take
+        # (once: two functions of one text are two trees) instead of parsing again.
+        self._snippets: dict[str, cst.Module] = {}
+        self._inherited: dict[str, cst.Module] = {}
+        self._taken: set[str] = set()
         if whole:
             self._parse_whole()
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "".join(self.outline.lines)
+        return self._text
 
     @property
     def shadowed_builtins(self) -> frozenset[str]:
@@ -106,6 +98,15 @@ class ModuleSource:
         if self._shadowed is None:
             self._shadowed = shadowed_builtins(self.text)
         return self._shadowed
+
+    def edited(self, outline: Outline, old: str, new: str) -> ModuleSource:
+        """This module once an edit replaced the lines `old` by `new` (`outline` holds
+        the lines after it): what the edit cannot change is not computed again."""
+        after = ModuleSource(None, outline, self.filename)
+        after._inherited = self._snippets
+        if self._shadowed is not None and not _SHADOW.search(old) and not _SHADOW.search(new):
+            after._shadowed = self._shadowed
+        return after
 
     def _parse(self, text: str) -> cst.Module:
         try:
@@ -120,7 +121,7 @@ class ModuleSource:
         for node in descendants(piece.module):
             if isinstance(node, cst.FunctionDef):
                 # The `def` keyword's row (decorators come before it).
-                self._functions[piece.positions[node.name].start.line - 1] = node
+                self._functions[piece.spans[node.name][0][0] - 1] = node
 
     def function(self, block: Block) -> cst.FunctionDef | None:
         """The parsed function of an outline block (parsed now if it was not yet)."""
@@ -131,10 +132,16 @@ class ModuleSource:
         snippet = block.text(self.outline.lines)
         # An indented method parses as the body of a dummy block; rows shift by one.
         prefix = "if 1:\n" if block.indent else ""
-        try:
-            module = self._parse(prefix + snippet)
-        except cst.ParserSyntaxError as exc:
-            raise SnippetError(block.name) from exc
+        key = prefix + snippet
+        module = self._inherited.get(key) if key not in self._taken else None
+        if module is not None:
+            self._taken.add(key)
+        else:
+            try:
+                module = self._parse(key)
+            except cst.ParserSyntaxError as exc:
+                raise SnippetError(block.name) from exc
+            self._snippets.setdefault(key, module)
         node = _first_function(module)
         if node is None or node.name.value != block.name:
             raise SnippetError(block.name)
@@ -164,20 +171,17 @@ class ModuleSource:
             raise KeyError(node)
         return found
 
-    def _range(self, node: cst.CSTNode) -> tuple[CodeRange, int]:
+    def _range(self, node: cst.CSTNode) -> tuple[Span, int]:
         piece = self._piece_of(node)
-        return piece.positions[node], piece.row_offset
+        return piece.spans[node], piece.row_offset
 
     def position(self, node: cst.CSTNode) -> Position:
-        r, offset = self._range(node)
-        return Position(r.start.line + offset, r.start.column + 1)
+        ((line, column), _), offset = self._range(node)
+        return Position(line + offset, column + 1)
 
     def span(self, node: cst.CSTNode) -> tuple[Position, Position]:
-        r, offset = self._range(node)
-        return (
-            Position(r.start.line + offset, r.start.column + 1),
-            Position(r.end.line + offset, r.end.column + 1),
-        )
+        ((line, column), (end_line, end_column)), offset = self._range(node)
+        return Position(line + offset, column + 1), Position(end_line + offset, end_column + 1)
 
     def code(self, node: cst.CSTNode) -> str:
         return self._pieces[0].module.code_for_node(node)
