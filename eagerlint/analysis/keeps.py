@@ -186,6 +186,9 @@ class _Analyzer:
         self.context = context
         self.retention = retention
         self.local, self.emptied, self.may_keep = _body_facts(loop.body)
+        # Locals the body binds only to a part of `self` (`p = self.up_proj`): a store
+        # into one of their containers (`p._pending[i] = w`) outlives the iteration.
+        self.state_aliases = _state_aliases(loop.body) if self.may_keep else frozenset()
         # Locals that name part of a container outliving the loop (`bucket =
         # pending.setdefault(prefix, {})`): asked only with a retention.
         self.aliases: dict[str, str] = {}
@@ -335,6 +338,8 @@ class _Analyzer:
         if root is not None and root in self.local and self.retention is not None:
             # `batch = []` again after a flush: the container still spans iterations.
             return root if self.retention.carried(root) else None
+        if root is not None and root in self.state_aliases and _container_in_state(container):
+            return root
         if root is None or root in self.local or root in self.emptied:
             return None
         return root
@@ -499,6 +504,48 @@ class _Analyzer:
         if isinstance(orelse, cst.If):
             return self.statement(orelse)
         return [dataclasses.replace(p, via_else=True) for p in self._suite(orelse.body)]
+
+
+def _state_aliases(body: cst.CSTNode) -> frozenset[str]:
+    """Names `body` binds only to `None` or to an attribute of `self` (`p = self.up`,
+    in any branch), never to anything else."""
+    only: dict[str, bool] = {}
+    for node in runs_with(body):
+        if isinstance(node, cst.Assign):
+            for t in node.targets:
+                ok = isinstance(t.target, cst.Name) and _part_of_self(node.value)
+                for name in target_names(t.target):
+                    only[name] = only.get(name, True) and ok
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+            for name in target_names(node.target):
+                only[name] = False
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            for name in target_names(node.asname.name):
+                only[name] = False
+    return frozenset(name for name, ok in only.items() if ok and name != "self")
+
+
+def _part_of_self(value: cst.BaseExpression) -> bool:
+    """`None`, or `self.a.b`: attributes only (no call, no subscript)."""
+    if isinstance(value, cst.Name):
+        return value.value == "None"
+    node: cst.BaseExpression = value
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node is not value and isinstance(node, cst.Name) and node.value == "self"
+
+
+def _container_in_state(container: cst.BaseExpression) -> bool:
+    """`p._pending` in `p._pending[i] = w`: an attribute of the alias, not the alias
+    itself nor its `.data` (`p[i] = w`, `p.data[i] = w` copy into a tensor)."""
+    if not isinstance(container, cst.Attribute):
+        return False
+    node: cst.BaseExpression = container
+    while isinstance(node, cst.Attribute):
+        if node.attr.value == "data":
+            return False
+        node = node.value
+    return isinstance(node, cst.Name)
 
 
 def _is_submit(node: cst.BaseExpression) -> bool:
