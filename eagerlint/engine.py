@@ -61,15 +61,21 @@ def directive_codes() -> frozenset[str]:
 
 
 def analyse(
-    text: str, outline: Outline, filename: str, options: AnalysisOptions, project: Project | None = None
+    text: str,
+    outline: Outline,
+    filename: str,
+    options: AnalysisOptions,
+    project: Project | None = None,
+    parses: dict[str, cst.Module] | None = None,
 ) -> tuple[list[Finding], set[str]]:
     """Findings for one module, and the other modules consulted.
 
     Snippets first; the whole module if a snippet does not parse on its own.
+    `parses`: the snippet parses of the same file's earlier rounds of fixing.
     """
     name = project.module_name(Path(filename)) if project else ""
     try:
-        view = ModuleView(ModuleSource(text, outline, filename), options, project, name)
+        view = ModuleView(ModuleSource(text, outline, filename, parses=parses), options, project, name)
         return findings(view), view.deps
     except SnippetError:
         view = ModuleView(ModuleSource(text, outline, filename, whole=True), options, project, name)

@@ -18,6 +18,8 @@ from eagerlint.config import Settings
 from eagerlint.model import Applicability, ErrorKind, FileError, FileResult, Finding, Fix
 
 if TYPE_CHECKING:
+    import libcst as cst
+
     from eagerlint.analysis.module import ModuleView
 
 MAX_FIX_ROUNDS = 10
@@ -37,7 +39,11 @@ class FixMode(enum.Enum):
 
 
 def _findings(
-    text: str, filename: str, settings: Settings, project: Project | None
+    text: str,
+    filename: str,
+    settings: Settings,
+    project: Project | None,
+    parses: dict[str, cst.Module] | None = None,
 ) -> tuple[list[Finding], int, tuple[str, ...]]:
     # Imported here so that a run whose files all fail the byte prefilter
     # never pays for importing libcst.
@@ -48,7 +54,7 @@ def _findings(
 
     shape = outline(text)
     try:
-        found, deps = analyse(text, shape, filename, settings.analysis_options(), project)
+        found, deps = analyse(text, shape, filename, settings.analysis_options(), project, parses)
     except cst.ParserSyntaxError as exc:
         # CPython accepted the file (`check_syntax` ran first): libcst's grammar differs.
         where = f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
@@ -104,7 +110,9 @@ def _check(
 ) -> FileResult:
     text, encoding = prefilter.decode(data)
     parsing.check_syntax(text, filename)
-    findings, silenced, deps = _findings(text, filename, settings, project)
+    # A function the fixes leave alone is parsed once for all rounds of the fix loop.
+    parses: dict[str, cst.Module] | None = None if mode is FixMode.NONE else {}
+    findings, silenced, deps = _findings(text, filename, settings, project, parses)
     if mode is FixMode.NONE:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)
     from eagerlint.edits import applied_fixes
@@ -122,7 +130,7 @@ def _check(
             break
         try:
             _must_parse(candidate, current, fixes)
-            findings, silenced, deps = _findings(candidate, filename, settings, project)
+            findings, silenced, deps = _findings(candidate, filename, settings, project, parses)
         except (prefilter.ParseError, parsing.Unparsable) as exc:
             # The file parsed before (`check_syntax`): this is a bug in eagerlint; keep the file intact.
             raise RuntimeError(f"a fix produced invalid code ({exc}); the file was left unchanged") from None

@@ -345,6 +345,49 @@ def test_judging_each_fix_does_not_redo_the_module(monkeypatch: pytest.MonkeyPat
     assert len(scanned) == 1
 
 
+def test_the_fix_loop_parses_what_its_fixes_did_not_change_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second round of the fix loop re-parsed every function of the fixed file.
+    from eagerlint import parsing
+    from eagerlint.pipeline import FixMode
+    from tests.helpers import run
+
+    parsed: list[str] = []
+    real = parsing.parse_module
+
+    def parse(text: str) -> Any:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(parsing, "parse_module", parse)
+    result = run(handing_on(40), FixMode.SAFE)
+    assert result.applied_fixes == 40 and not result.findings
+    # Round one: every loader, every helper, every loader as its fix leaves it (to
+    # judge the fix); round two reads those same texts and parses none of them again.
+    assert len(parsed) == 40 + 40 + 40 == len(set(parsed))
+
+
+def test_a_loop_is_followed_through_once_for_its_drain_and_its_keeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eagerlint.analysis import keeps
+    from tests.helpers import run
+
+    followed: list[int] = []
+    real = keeps._iteration_paths
+
+    def spy(loop: Any, context: Any) -> Any:
+        followed.append(id(loop))
+        return real(loop, context)
+
+    monkeypatch.setattr(keeps, "_iteration_paths", spy)
+    # No drain on the default path: the loop is then asked what it keeps for a loader.
+    source = (
+        "def load_weights(self, weights):\n    backbone = []\n    for name, w in weights:\n"
+        "        if name.startswith('lm.'):\n            backbone.append((name, w))\n"
+        "    return self.model.load_weights(backbone)\n"
+    )
+    assert [f.code for f in run(source).findings] == ["EL003"]
+    assert len(followed) == len(set(followed)) > 0
+
+
 def test_the_report_splits_a_file_into_lines_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

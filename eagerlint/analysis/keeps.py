@@ -186,9 +186,7 @@ class _Analyzer:
         self.context = context
         self.retention = retention
         self.local, self.emptied, self.may_keep = _body_facts(loop.body)
-        # Locals the body binds only to a part of `self` (`p = self.up_proj`): a store
-        # into one of their containers (`p._pending[i] = w`) outlives the iteration.
-        self.state_aliases = _state_aliases(loop.body) if self.may_keep else frozenset()
+        self._state_aliases: frozenset[str] | None = None
         # Locals that name part of a container outliving the loop (`bucket =
         # pending.setdefault(prefix, {})`): asked only with a retention.
         self.aliases: dict[str, str] = {}
@@ -338,11 +336,20 @@ class _Analyzer:
         if root is not None and root in self.local and self.retention is not None:
             # `batch = []` again after a flush: the container still spans iterations.
             return root if self.retention.carried(root) else None
-        if root is not None and root in self.state_aliases and _container_in_state(container):
-            return root
+        if root is not None and root in self.local and _container_in_state(container):
+            if root in self.state_aliases:
+                return root
         if root is None or root in self.local or root in self.emptied:
             return None
         return root
+
+    @property
+    def state_aliases(self) -> frozenset[str]:
+        """Locals the body binds only to a part of `self` (`p = self.up_proj`): a store
+        into one of their containers (`p._pending[i] = w`) outlives the iteration."""
+        if self._state_aliases is None:
+            self._state_aliases = _state_aliases(self.loop.body)
+        return self._state_aliases
 
     # -- one simple statement --------------------------------------------------
     def _small(self, stmt: cst.BaseSmallStatement) -> Path:
@@ -590,6 +597,8 @@ class Context:
     ) -> None:
         self._func = func
         self._other_objects: frozenset[str] | None = None
+        # id(loop) -> (loop, its paths): a loop is asked for its drain and its keeps.
+        self.paths: dict[int, tuple[cst.For, list[Path] | None]] = {}
         # Whether a call is to a function declared to return a scalar (`-> str`).
         self.returns_scalar = returns_scalar
 
@@ -639,8 +648,18 @@ def other_objects(func: cst.FunctionDef) -> frozenset[str]:
 def _loop_paths(loop: cst.For, context: Context | None) -> list[Path] | None:
     """Every path through one iteration, or None when nothing in the loop can keep,
     when the loop yields (a generator buffering a subset: the acceptable shape) or
-    may stop early (a bounded probe)."""
-    analyzer = _Analyzer(loop, context or Context())
+    may stop early (a bounded probe).  Computed once per loop and context."""
+    context = context or Context()
+    found = context.paths.get(id(loop))
+    if found is not None and found[0] is loop:
+        return found[1]
+    paths = _iteration_paths(loop, context)
+    context.paths[id(loop)] = (loop, paths)
+    return paths
+
+
+def _iteration_paths(loop: cst.For, context: Context) -> list[Path] | None:
+    analyzer = _Analyzer(loop, context)
     if not analyzer.elements:
         return None
     try:

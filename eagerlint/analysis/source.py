@@ -67,7 +67,15 @@ def shadowed_builtins(text: str) -> frozenset[str]:
 
 
 class ModuleSource:
-    def __init__(self, text: str | None, outline: Outline, filename: str, *, whole: bool = False) -> None:
+    def __init__(
+        self,
+        text: str | None,
+        outline: Outline,
+        filename: str,
+        *,
+        whole: bool = False,
+        parses: dict[str, cst.Module] | None = None,
+    ) -> None:
         self._text = text  # None: the outline's lines, joined when first asked for
         self.outline = outline
         self.filename = filename
@@ -78,10 +86,11 @@ class ModuleSource:
         self._unindexed: deque[_Parsed] = deque()
         self._partly_indexed: deque[_Parsed] = deque()
         self._functions: dict[int, cst.FunctionDef] = {}  # header line -> node
-        # Snippet text -> its first parse here, which a source `edited` makes may take
-        # (once: two functions of one text are two trees) instead of parsing again.
-        self._snippets: dict[str, cst.Module] = {}
-        self._inherited: dict[str, cst.Module] = {}
+        # Snippet text -> a parse of it, shared by the sources of one file: the module
+        # as each of its fixes would leave it (`edited`) and as the next round of the
+        # fix loop reads it.  A source takes each text's parse once (two functions of
+        # one text are two trees) and parses a text it finds taken or missing.
+        self._parses: dict[str, cst.Module] = {} if parses is None else parses
         self._taken: set[str] = set()
         if whole:
             self._parse_whole()
@@ -102,8 +111,7 @@ class ModuleSource:
     def edited(self, outline: Outline, old: str, new: str) -> ModuleSource:
         """This module once an edit replaced the lines `old` by `new` (`outline` holds
         the lines after it): what the edit cannot change is not computed again."""
-        after = ModuleSource(None, outline, self.filename)
-        after._inherited = self._snippets
+        after = ModuleSource(None, outline, self.filename, parses=self._parses)
         if self._shadowed is not None and not _SHADOW.search(old) and not _SHADOW.search(new):
             after._shadowed = self._shadowed
         return after
@@ -133,15 +141,15 @@ class ModuleSource:
         # An indented method parses as the body of a dummy block; rows shift by one.
         prefix = "if 1:\n" if block.indent else ""
         key = prefix + snippet
-        module = self._inherited.get(key) if key not in self._taken else None
-        if module is not None:
-            self._taken.add(key)
-        else:
+        module = self._parses.get(key) if key not in self._taken else None
+        if module is None:
             try:
                 module = self._parse(key)
             except cst.ParserSyntaxError as exc:
                 raise SnippetError(block.name) from exc
-            self._snippets.setdefault(key, module)
+            self._parses.setdefault(key, module)
+        if self._parses.get(key) is module:
+            self._taken.add(key)
         node = _first_function(module)
         if node is None or node.name.value != block.name:
             raise SnippetError(block.name)
