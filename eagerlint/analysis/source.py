@@ -6,6 +6,9 @@ per function: the outline (`eagerlint/outline.py`) cuts a function's lines, and
 only that snippet is parsed, when first asked for.  If a snippet does not parse
 on its own (`SnippetError`), the caller starts again with the whole module.
 Every parse goes through `eagerlint.parsing`, so no text can overflow the stack.
+The sources of one file share their parses by snippet text: the module as each
+fix would leave it (`edited`, to judge the fix by what remains) and the next
+round of the fix loop parse only the functions the edits changed.
 
 A node's position is asked of the piece that holds it: one index per module,
 node -> piece, filled one piece at a time (oldest first, the order findings are
