@@ -112,43 +112,56 @@ class _Calls(StackVisitor):
     def __init__(self, func: cst.FunctionDef) -> None:
         self.stack: list[cst.CSTNode] = [func]
         self.found: list[tuple[cst.Call, tuple[cst.CSTNode, ...]]] = []
+        self.imports = False  # whether the function imports anything itself
         self.walk(func.body)
 
     def visit_Call(self, node: cst.Call) -> None:
         self.found.append((node, tuple(self.stack)))
 
+    def visit_Import(self, node: cst.Import) -> None:
+        self.imports = True
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.imports = True
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False  # a nested function is read when it is a unit of its own
 
 
-def scope_imports(func: cst.FunctionDef, view: ModuleView) -> dict[str, Imported]:
+def scope_imports(func: cst.FunctionDef, view: ModuleView, *, local: bool = True) -> dict[str, Imported]:
     """The module's top-level imports, overridden by those inside `func` (a local
-    `from json_utils import load_file` is not safetensors')."""
+    `from json_utils import load_file` is not safetensors'); `local=False`: `func`
+    imports nothing itself."""
     module = view.resolver.module_name
     memo = view.memo(scope_imports)  # the module's own lines are read once, not per unit
     if 0 not in memo:
         memo[0] = imports(
             "".join(line for line in view.outline.lines if line[:1] not in (" ", "\t")), module, False
         )
-    table = dict(memo[0])
+    top: dict[str, Imported] = memo[0]
+    if not local:
+        return top
+    table = dict(top)
     table.update(imports(view.code(func), module, False))
     return table
 
 
 def eager_loads(func: cst.FunctionDef, view: ModuleView) -> Iterator[EagerLoad]:
     """The table's calls in `func` whose loaded mapping is used as a whole."""
-    found = _Calls(func).found
-    if not found:
+    calls = _Calls(func)
+    if not calls.found:
         return
-    table = scope_imports(func, view)
+    table = scope_imports(func, view, local=calls.imports)
     loader = func.name.value == "load_weights"
-    for call, stack in found:
+    for call, stack in calls.found:
+        kind = eager_call(call, table)
+        if kind is None:
+            continue
         if isinstance(call.func, cst.Name) and _defines(func, call.func.value):
             continue  # a function of its own called `load_file`
-        kind = eager_call(call, table)
         # In a loader, any whole use; elsewhere, only what reaches a loader: a
         # producer reading a shard at a time holds a shard, not the checkpoint.
-        if kind is not None and (used_whole(stack) if loader else reaches_loader(stack)):
+        if used_whole(stack) if loader else reaches_loader(stack):
             yield EagerLoad(call, kind, stack)
 
 
