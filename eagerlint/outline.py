@@ -118,7 +118,8 @@ def outline(text: str) -> Outline:
         stripped = line.lstrip(" \t\f")
         if not stripped or stripped[0] in "#\r\n":
             continue  # blank (a lone form feed too) or a comment: neither opens nor closes
-        indent = _indent(line)
+        lead = len(line) - len(stripped)
+        indent = _indent(line) if "\f" in line[:lead] else lead
         while open_blocks and indent <= open_blocks[-1].indent and not _continues(lines, i):
             _close(open_blocks.pop(), i, lines)
         header = _HEADER.match(line)

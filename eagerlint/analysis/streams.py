@@ -9,7 +9,7 @@ lazy transformation of an operand.  The first two are the rows of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import libcst as cst
 
@@ -131,8 +131,8 @@ def _source_params(func: cst.FunctionDef, *, is_method: bool) -> dict[str, Sourc
             found[params[0].name.value] = SourceKind.LOAD_WEIGHTS_PARAM
     elif func.name.value == LOAD_WEIGHTS.word:
         found = dict.fromkeys(found, SourceKind.LOAD_WEIGHTS_PARAM)
-    for name in _iterated_params(func, is_method=is_method):
-        found.setdefault(name, SourceKind.ITERATED_PARAM)
+    for name in _iterated_params(func, is_method=is_method, known=found.keys()):
+        found[name] = SourceKind.ITERATED_PARAM
     return found
 
 
@@ -140,11 +140,16 @@ def _source_params(func: cst.FunctionDef, *, is_method: bool) -> dict[str, Sourc
 CONTAINER_TYPES = frozenset({"list", "List", "dict", "Dict", "Mapping", "Sequence", "tuple", "Tuple", "set"})
 
 
-def _iterated_params(func: cst.FunctionDef, *, is_method: bool) -> list[str]:
+def _iterated_params(func: cst.FunctionDef, *, is_method: bool, known: Collection[str] = ()) -> list[str]:
     """Parameters named like `weights` that the function itself iterates once as
     `(name, tensor)` pairs, unless annotated as a container.  A function that reads
-    such a parameter twice, or inside another loop, treats it as a container."""
-    params = {p.name.value: p for p in all_params(func) if ITERATED.word in p.name.value}
+    such a parameter twice, or inside another loop, treats it as a container.
+    `known`: parameters that are streams already (the body is walked only for others)."""
+    params = {
+        p.name.value: p
+        for p in all_params(func)
+        if ITERATED.word in p.name.value and p.name.value not in known
+    }
     if not params:
         return []
     reads: dict[str, int] = dict.fromkeys(params, 0)
