@@ -198,12 +198,16 @@ def loader_bound(
     name: str, after: cst.CSTNode, stack: Sequence[cst.CSTNode], view: ModuleView, depth: int = 0
 ) -> bool:
     """Whether the elements of container `name` reach a loader after `after`: handed
-    to one (also through `iter()` or `chain()`), or copied wholesale by a loop or an
-    unfiltered comprehension whose result is."""
+    to one (also through `iter()` or `chain()`) or to a `load_state_dict` (which
+    needs them all at once), or copied wholesale by a loop or an unfiltered
+    comprehension whose result is."""
     for use in uses_after(name, after, stack):
         parent, grand = use.stack[-2], use.stack[-3] if len(use.stack) >= 3 else None
         if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
-            if streams.is_lazy_consumer(grand, view.options):
+            if (
+                streams.is_lazy_consumer(grand, view.options)
+                or last_part(callee_name(grand)) == "load_state_dict"
+            ):
                 return True
             if _passes_lazily(grand) and _lazily_consumed(use.stack[:-2], view):
                 return True

@@ -4,6 +4,12 @@ container that outlives the loop (`append`, `extend`, `insert`, `add`, a
 subscript store), on the path that handles "the rest" of the stream: the final
 `else`, or the code after every `if` that skips or diverts a subset.
 
+A conditional subset is reported when its container is then handed to a
+loader (`self.model.load_weights(backbone)`) or to a `load_state_dict`: a
+sub-model's whole checkpoint, buffered.  Keeping a part of the instance picked
+per name (`p = self.up_proj`, then `p._pending[i] = w`) is keeping; `p[i] = w`
+and `p.data[i] = w` copy into a tensor.
+
 A loop that buffers a conditional subset while the rest is yielded or loaded
 in place is not reported (vLLM 0.24.0's `mllama4` generator is the model), nor
 is one whose container is emptied inside the loop (bounded batching), nor one
