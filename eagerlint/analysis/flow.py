@@ -195,6 +195,10 @@ class FunctionWalker(StackVisitor):
             return inner.then(self._step(expr, "materialized by a comprehension"), ValueKind.MATERIALIZED)
         if isinstance(expr, cst.Call):
             return self._call_value(expr)
+        if isinstance(expr, cst.IfExp):
+            # `w.items() if isinstance(w, Mapping) else w`: a stream is no Mapping.
+            branch = streams.container_guard(expr)
+            return None if branch is None else self.value_of(branch)
         return None
 
     def _call_value(self, call: cst.Call) -> WeightValue | None:

@@ -92,14 +92,48 @@ def _is_staticmethod(func: cst.FunctionDef) -> bool:
 
 
 def _type_tested(func: cst.FunctionDef) -> set[str]:
-    """Names tested with `isinstance(name, ...)`: the function expects containers too."""
+    """Names tested with `isinstance(name, ...)`: the function expects containers too
+    (not where the test only picks what to do with a container, `container_guard`)."""
     tested: set[str] = set()
+    guards: set[int] = set()
     for node in descendants(func.body):
-        if isinstance(node, cst.Call) and dotted_name(node.func) == "isinstance" and node.args:
+        if isinstance(node, cst.IfExp) and container_guard(node) is not None:
+            test = node.test
+            guards.add(id(test.expression if isinstance(test, cst.UnaryOperation) else test))
+        elif (
+            isinstance(node, cst.Call)
+            and dotted_name(node.func) == "isinstance"
+            and node.args
+            and id(node) not in guards
+        ):
             first = node.args[0].value
             if isinstance(first, cst.Name):
                 tested.add(first.value)
     return tested
+
+
+# Types whose instances are containers, as `isinstance` tests name them.
+GUARDED_CONTAINERS = frozenset(
+    {"dict", "Dict", "Mapping", "MutableMapping", "OrderedDict", "list", "List", "tuple", "Tuple", "Sequence"}
+)
+
+
+def container_guard(expr: cst.IfExp) -> cst.Name | None:
+    """`x.items() if isinstance(x, Mapping) else x` (or `x if not isinstance(x, dict)
+    else ...`): the branch taken when `x` is no container, when that branch is `x`
+    itself and every type tested is a container type; None otherwise."""
+    test, otherwise = expr.test, expr.orelse
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, otherwise = test.expression, expr.body
+    if not (isinstance(test, cst.Call) and dotted_name(test.func) == "isinstance" and len(test.args) == 2):
+        return None
+    first, spec = test.args[0].value, test.args[1].value
+    parts = [el.value for el in spec.elements] if isinstance(spec, cst.Tuple) else [spec]
+    if not all(last_part(dotted_name(p)) in GUARDED_CONTAINERS for p in parts):
+        return None
+    if isinstance(first, cst.Name) and isinstance(otherwise, cst.Name) and otherwise.value == first.value:
+        return otherwise
+    return None
 
 
 def source_params(
