@@ -178,6 +178,8 @@ def _defines(func: cst.FunctionDef, name: str) -> bool:
 def used_whole(stack: Sequence[cst.CSTNode]) -> bool:
     """Whether the value of the call on top of `stack` is used as a whole mapping."""
     parent = stack[-2]
+    if isinstance(parent, cst.IfExp) and stack[-1] is not parent.test and len(stack) > 2:
+        return used_whole(stack[:-1])  # `state["net"] if "net" in state else state`
     if isinstance(parent, cst.Attribute) and parent.value is stack[-1]:
         return parent.attr.value in WHOLE_METHODS
     if isinstance(parent, (cst.Return, cst.From)):

@@ -3,8 +3,9 @@ Checks for library calls that read every tensor of a checkpoint file at once
 (`torch.load(path)` without `mmap=True`, safetensors' `load_file(path)` and
 `load(data)`) where the loaded mapping is then used as a whole: iterated,
 `.items()`, yielded, returned, merged with `.update()`, or handed to
-`load_state_dict`/`load_weights`.  Looking up one entry by name is not
-reported.
+`load_state_dict`/`load_weights`, also as one branch of a conditional
+expression (`state["net"] if "net" in state else state`).  Looking up one
+entry by name is not reported.
 
 ## Why is this bad?
 However lazily the code after it streams, the call has already put the whole
