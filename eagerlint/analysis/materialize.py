@@ -165,7 +165,7 @@ def is_assignment_target(event: Event) -> bool:
 def _loop(event: Event, view: ModuleView) -> Materialization | None:
     if event.value.drained_by_helper:
         return None  # kept already, by the helper whose call is reported
-    context = Context(event.function, lambda call: view.returns_scalar(call, event.cls, event.function))
+    context = loop_context(event, view)
     assert isinstance(event.node, cst.For)
     drain = find_drain(event.node, context)
     if drain is None:
@@ -177,6 +177,11 @@ def _loop(event: Event, view: ModuleView) -> Materialization | None:
     kept = ", ".join(f"`{name}`" for name in drain.containers)
     flow = (*event.value.steps, view.step(drain.keep_site, f"every element kept in {kept}"))
     return Materialization(Shape.LOOP, event, event.node, flow, kept, drain=drain, copy=_copy_read_by(event))
+
+
+def loop_context(event: Event, view: ModuleView) -> Context:
+    """What the function around a loop event says about its names and calls."""
+    return Context(event.function, lambda call: view.returns_scalar(call, event.cls, event.function))
 
 
 def _kept_for_a_loader(event: Event, context: Context, view: ModuleView) -> Drain | None:

@@ -26,7 +26,8 @@ import libcst as cst
 from eagerlint.analysis import consume, streams
 from eagerlint.analysis.cst_util import callee_name, target_names, tensor_names
 from eagerlint.analysis.flow import Event, EventKind, Step, ValueKind
-from eagerlint.analysis.keeps import Context, Retention, find_retained
+from eagerlint.analysis.keeps import Retention, find_retained
+from eagerlint.analysis.materialize import loop_context
 from eagerlint.analysis.uses import uses_after
 from eagerlint.analysis.views import HelperReturns, Returns, holds_view, returns_of
 from eagerlint.analysis.walk import enclosing_blocks, runs_with
@@ -60,7 +61,7 @@ def retained_views(event: Event, view: ModuleView) -> list[RetainedView]:
         assert isinstance(event.node, cst.For)
         loop = event.node
         retention = Retention(helpers, lambda name: _carried(name, loop, event))
-        context = Context(event.function, lambda call: view.returns_scalar(call, event.cls, event.function))
+        context = loop_context(event, view)
         found = []
         holders: set[str] = set()
         for kept in find_retained(loop, retention, context):
