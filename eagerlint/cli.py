@@ -152,8 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         words = _normalize(list(sys.argv[1:] if argv is None else argv))
     except UsageError as exc:
-        print(f"eagerlint: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _error(str(exc))
     args = _parser().parse_args(words)
     try:
         if args.command == "rule":
@@ -170,8 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Each file's OS errors are reported with the file; this is the last guard
         # (the current folder removed, a pool that cannot fork): one line, never a traceback.
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"eagerlint: error: {where}{exc.strerror or exc} (os error {exc.errno})", file=sys.stderr)
-        return EXIT_ERROR
+        return _error(f"{where}{exc.strerror or exc} (os error {exc.errno})")
 
 
 def _rule(args: argparse.Namespace) -> int:
@@ -212,16 +210,14 @@ def _check(args: argparse.Namespace) -> int:
         path = args.config if args.config is not None else config.find_config(Path.cwd())
         settings = adjust(config.load(path, explicit=args.config is not None))
     except config.ConfigError as exc:
-        print(f"eagerlint: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _error(str(exc))
     for warning in settings.warnings:
         print(f"eagerlint: warning: {warning}", file=sys.stderr)
     configs = config.Configs(settings, args.config is not None, adjust)
 
     conflict = _conflict(args)
     if conflict:
-        print(f"eagerlint: error: {conflict}", file=sys.stderr)
-        return EXIT_ERROR
+        return _error(conflict)
     mode = FixMode.NONE
     if args.fix or args.diff:
         mode = FixMode.UNSAFE if args.unsafe_fixes else FixMode.SAFE
@@ -233,8 +229,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         run = _run_stdin(args, settings, mode) if stdin else _run_paths(args, paths, configs, mode)
     except config.ConfigError as exc:  # a configuration above a file named outside the tree
-        print(f"eagerlint: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _error(str(exc))
     run.encode_fixes()
     if args.fix and not stdin:
         run.write_fixes()
@@ -254,8 +249,7 @@ def _check(args: argparse.Namespace) -> int:
         try:
             run.drop_baselined(args.baseline, settings)
         except BaselineError as exc:
-            print(f"eagerlint: error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
+            return _error(str(exc))
     if args.diff:
         return _diff(args, run, status)
     if stdin and args.fix:
@@ -331,6 +325,12 @@ class _Run:
         self.results[index] = dataclasses.replace(self._recheck(name), error=error)
 
 
+def _error(message: str) -> int:
+    """One line on stderr for an error that ends the run (exit 2)."""
+    print(f"eagerlint: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
 def _conflict(args: argparse.Namespace) -> str | None:
     """Options that cannot go together, as ruff refuses them."""
     if args.add_noqa and (args.fix or args.diff):
@@ -384,8 +384,7 @@ def _write_baseline(args: argparse.Namespace, run: _Run, settings: Settings, sta
     try:
         count = baseline.write(args.write_baseline, findings, project_root(settings))
     except baseline.BaselineError as exc:
-        print(f"eagerlint: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _error(str(exc))
     if not args.quiet:
         print(f"Wrote {count} finding{_s(count)} to {args.write_baseline}.", file=sys.stderr)
     return status
