@@ -37,6 +37,10 @@ class FixMode(enum.Enum):
             return True
         return self is FixMode.UNSAFE and applicability is Applicability.UNSAFE
 
+    def applies(self, finding: Finding) -> bool:
+        """Whether this mode applies `finding`'s fix (it has one, at a level allowed)."""
+        return finding.fix is not None and self.allows(finding.fix.applicability)
+
 
 def _findings(
     text: str,
@@ -120,7 +124,7 @@ def _check(
     current, applied_total = text, 0
     fixed_codes: list[str] = []
     for _ in range(MAX_FIX_ROUNDS):
-        fixable = [f for f in findings if f.fix is not None and mode.allows(f.fix.applicability)]
+        fixable = [f for f in findings if mode.applies(f)]
         fixes = [f.fix for f in fixable if f.fix is not None]
         if not fixes:
             break

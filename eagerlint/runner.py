@@ -110,10 +110,6 @@ def _jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _fixable(result: FileResult, mode: FixMode) -> bool:
-    return any(f.fix is not None and mode.allows(f.fix.applicability) for f in result.findings)
-
-
 def run(
     files: Sequence[Path],
     settings: Settings,
@@ -170,7 +166,11 @@ def run(
             key = keys[i]
             hit = cache.get(key, digests[key], digests)
             # A result names the file as the run that made it spelled it.
-            if hit is not None and hit.filename == str(files[i]) and not _fixable(hit, mode):
+            if (
+                hit is not None
+                and hit.filename == str(files[i])
+                and not any(mode.applies(f) for f in hit.findings)
+            ):
                 results[i] = hit
             else:
                 remaining.append(i)
