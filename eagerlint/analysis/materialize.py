@@ -30,7 +30,7 @@ from eagerlint.analysis.keeps import (
     holds_nothing_of,
     optional_remainder,
 )
-from eagerlint.analysis.resolve import Resolved, param_for
+from eagerlint.analysis.resolve import Resolved
 from eagerlint.analysis.uses import stack_of, uses_after
 from eagerlint.analysis.walk import ancestors_to
 
@@ -306,14 +306,10 @@ def _helper(event: Event, view: ModuleView) -> Materialization | None:
     call = event.node
     assert isinstance(call, cst.Call)
     arg = next(a for a in call.args if a.value is event.operand)
-    helper_flow = view.drains(call, event.cls, arg)
-    if helper_flow is None:
+    found = view.draining_helper(call, event.cls, arg)
+    if found is None:
         return None
-    resolved = view.resolve_call(call, event.cls)
-    assert resolved is not None  # drains() resolved it
-    if resolved.func.name.value == "load_weights":
-        return None  # another entry point: its own materialization is reported where it happens
+    resolved, param, helper_flow = found
     name = callee_name(call) or view.code(call.func)
     flow = (*value.steps, view.step(call, f"passed to {name}()"), *helper_flow)
-    param = param_for(resolved.func, resolved.owner is not None, call, arg)
     return Materialization(Shape.HELPER, event, call, flow, name, helper=resolved, param=param)

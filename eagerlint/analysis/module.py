@@ -101,10 +101,24 @@ class ModuleView:
         (func, owner, home), param = found
         return home.summary_of(func, owner, param)
 
-    def drains(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> tuple[Step, ...] | None:
-        """The flow into the materialization, when the helper `call` reaches keeps every element."""
-        found = self.helper_summary(call, cls, arg)
-        return None if found is None else found.drain_flow
+    def draining_helper(
+        self, call: cst.Call, cls: Block | None, arg: cst.Arg
+    ) -> tuple[Resolved, cst.Param, tuple[Step, ...]] | None:
+        """The function of the tree `call` reaches that keeps every element `arg`
+        hands it, the parameter it binds to, and the flow into that materialization.
+
+        The callee `resolve_call` finds; or, for `self.<attr>.<method>(...)`, the first
+        of the methods that attribute's classes define that keeps them."""
+        resolved = self.resolve_call(call, cls)
+        candidates = [resolved] if resolved is not None else self.resolver.attribute_methods(call, cls)
+        for found in candidates:
+            param = param_for(found.func, found.owner is not None, call, arg)
+            if param is None:
+                continue
+            flow = found.home.summary_of(found.func, found.owner, param).drain_flow
+            if flow is not None:
+                return found, param, flow
+        return None
 
     def summary_of(self, func: cst.FunctionDef, owner: Block | None, param: cst.Param) -> HelperSummary:
         """What `func` (a function of this module) does with `param`, computed once."""

@@ -3,13 +3,17 @@ and which parameter an argument binds to.
 
 A call resolves through the module's own functions, its imports (absolute and
 relative, `module.helper(...)` too) and, for `self.`/`super()` calls, the class
-hierarchy, also into base classes of other modules.  Other modules are opened
+hierarchy, also into base classes of other modules.  `attribute_methods` is the
+may-answer for `self.<attr>.<method>(...)`: the methods of every class the instance
+builds that attribute from (for finding drains, never for proving a fix safe).
+Other modules are opened
 through the `Project` only when a call needs them, and every module consulted
 is recorded in `deps` (found or not: its absence decided the result too).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -18,6 +22,7 @@ import libcst as cst
 from eagerlint.analysis import streams
 from eagerlint.analysis.cst_util import binds_name, dotted_name, last_part
 from eagerlint.analysis.project import Imported, Project, imports, module_name
+from eagerlint.analysis.walk import descendants
 from eagerlint.outline import Block
 
 if TYPE_CHECKING:
@@ -60,6 +65,70 @@ class Resolver:
             target = self._imported_module(receiver.value)
             return target.resolver.function_named(func.attr.value, local_only=True) if target else None
         return None
+
+    def attribute_methods(self, call: cst.Call, cls: Block | None) -> list[Resolved]:
+        """The methods a `self.<attr>.<method>(...)` call may reach: `<method>` of each
+        class that `cls` (or, when it assigns nothing, a base) builds `self.<attr>`
+        from (`self.attr = Cls(...)`, also through `self.attr = self.other` and both
+        branches of a conditional), in the order the assignments are written.
+
+        A may-answer: the instance holds one of them at run time.  It serves to find
+        where a stream is kept; safety asks `resolve_call`, which answers only what
+        is certain."""
+        func = call.func
+        if cls is None or not isinstance(func, cst.Attribute):
+            return []
+        attr = _self_attribute(func.value)
+        if attr is None:
+            return []
+        found: list[Resolved] = []
+        for home, block in self._attribute_classes(cls, attr, frozenset()):
+            method = home.resolver._method(block, func.attr.value, include_self=True)
+            if method is not None and all(method.func is not f.func for f in found):
+                found.append(method)
+        return found
+
+    def _attribute_classes(
+        self, cls: Block, attr: str, seen: frozenset[str], depth: int = 0
+    ) -> list[tuple[ModuleView, Block]]:
+        if attr in seen or depth > _BASE_DEPTH:
+            return []
+        seen = seen | {attr}
+        assigned = re.compile(rf"\bself\.{re.escape(attr)}\s*(?::[^=\n]*)?=(?!=)")
+        lines = self.view.outline.lines
+        found: list[tuple[ModuleView, Block]] = []
+        for method in cls.children:
+            if method.kind != "def" or not assigned.search(method.text(lines)):
+                continue
+            node = self.view.source.function(method)
+            for value in _assigned_to_self(node, attr) if node is not None else ():
+                found.extend(self._classes_of(cls, value, seen, depth))
+        if found:
+            return found
+        for base in cls.bases:
+            owner, parent = self._class_named(base)
+            if owner is not None and parent is not None:
+                found.extend(owner.resolver._attribute_classes(parent, attr, seen - {attr}, depth + 1))
+        return found
+
+    def _classes_of(
+        self, cls: Block, value: cst.BaseExpression, seen: frozenset[str], depth: int
+    ) -> list[tuple[ModuleView, Block]]:
+        """The classes of the tree an expression assigned to an attribute builds."""
+        if isinstance(value, cst.IfExp):
+            return [
+                *self._classes_of(cls, value.body, seen, depth),
+                *self._classes_of(cls, value.orelse, seen, depth),
+            ]
+        other = _self_attribute(value)
+        if other is not None:
+            return self._attribute_classes(cls, other, seen, depth)
+        if isinstance(value, cst.Call):
+            name = dotted_name(value.func)
+            owner, block = self._class_named(name) if name else (None, None)
+            if owner is not None and block is not None:
+                return [(owner, block)]
+        return []
 
     def function_named(self, name: str, *, local_only: bool = False) -> Resolved | None:
         block = self.view.outline.function(name)
@@ -166,6 +235,32 @@ class Resolver:
                 return False
             return isinstance(text, str) and text.strip() in SCALAR_TYPES
         return last_part(dotted_name(annotation)) in SCALAR_TYPES
+
+
+# How many base classes deep an attribute's assignments are looked for.
+_BASE_DEPTH = 4
+
+
+def _assigned_to_self(func: cst.FunctionDef, attr: str) -> list[cst.BaseExpression]:
+    """The values `func` assigns to `self.<attr>`, in order."""
+    values: list[cst.BaseExpression] = []
+    for node in descendants(func.body):
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        else:
+            continue
+        if any(_self_attribute(t) == attr for t in targets):
+            values.append(node.value)  # type: ignore[arg-type]
+    return values
+
+
+def _self_attribute(node: cst.BaseExpression) -> str | None:
+    """`x` for `self.x`, else None."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
 
 
 def param_for(func: cst.FunctionDef, is_method: bool, call: cst.Call, arg: cst.Arg) -> cst.Param | None:

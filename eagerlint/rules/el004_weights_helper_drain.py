@@ -1,8 +1,11 @@
 """## What it does
 Checks for a weight stream passed to a function of the same module or class,
 or of another module of the analysed tree, that materializes that parameter:
-a comprehension, `list(...)`, or a loop that keeps every element.  The finding
-sits at the call, with the helper's materialization in its flow.  A container
+a comprehension, `list(...)`, or a loop that keeps every element.  Another
+`load_weights` is such a function too: `super().load_weights(...)`, or
+`self.model.load_weights(...)` when the class builds `self.model` from a class
+of the tree (`self.model = Thinker(...)`; of several, the one that keeps).  The
+finding sits at the call, with the helper's materialization in its flow.  A container
 that such a helper returned is followed too, so a second helper that
 re-buffers it is reported at its call.
 
