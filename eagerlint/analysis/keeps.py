@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -84,6 +85,9 @@ class Path:
     default: bool = True
     # Went through an explicit `else:` (not merely past an `if` without one).
     via_else: bool = False
+    # What it kept inside the branch of an `if` that picks an MoE checkpoint's expert
+    # weights (`bulk_test`): most of the checkpoint, not a subset.
+    bulk_keeps: tuple[cst.CSTNode, ...] = ()
 
     def outcome(self) -> Outcome:
         if self.keeps:
@@ -101,6 +105,7 @@ class Path:
             other.exit,
             self.default and other.default,
             self.via_else or other.via_else,
+            self.bulk_keeps + other.bulk_keeps,
         )
 
 
@@ -109,6 +114,8 @@ class Drain:
     containers: tuple[str, ...]
     keep_site: cst.CSTNode
     paths: tuple[Path, ...]
+    # Kept under a test that picks the expert weights (`bulk_test`), not on the default path.
+    experts: bool = False
 
 
 def holds_nothing_of(node: cst.BaseExpression) -> bool:
@@ -486,6 +493,8 @@ class _Analyzer:
             if known is not None:  # decided by the element type: no branch
                 return self._suite(stmt.body) if known else self._orelse(stmt.orelse)
             taken = [_not_default(p) for p in self._suite(stmt.body)]
+            if bulk_test(stmt.test):
+                taken = [dataclasses.replace(p, bulk_keeps=p.keeps) for p in taken]
             return taken + self._orelse(stmt.orelse)
         if isinstance(stmt, (cst.For, cst.While)):
             # One pass of an inner loop; its break/continue stay inside it.
@@ -719,6 +728,9 @@ def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:
     if paths is None:
         return None
     iteration = [p for p in paths if p.exit not in (Exit.RETURN, Exit.RAISE)]
+    bulk = [k for p in iteration for k in p.bulk_keeps]
+    if bulk:
+        return Drain(_containers(iteration), bulk[0], tuple(iteration), experts=True)
     default = [p for p in iteration if p.default]
     rejects = [p for p in paths if p.default and p.exit is Exit.RAISE and p.via_else]
     if not default and not rejects:
@@ -741,6 +753,65 @@ def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:
             containers.append(name)
     site = next(k for p in [*default, *iteration] for k in p.keeps)
     return Drain(tuple(containers), site, tuple(iteration))
+
+
+def _containers(paths: Sequence[Path]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n for p in paths for k in p.keeps if (n := container_of(k)) is not None))
+
+
+# Words in a test that picks an MoE checkpoint's expert weights, and words that
+# narrow it to their small companions.
+_EXPERT = re.compile(r"expert", re.IGNORECASE)
+_SMALL_PART = re.compile(r"scale|bias|norm|router|gate\b|zero|shared", re.IGNORECASE)
+
+
+_ORDERING = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+
+
+def bulk_test(test: cst.BaseExpression) -> bool:
+    """A test that picks the expert weights of an MoE checkpoint, most of its bytes:
+    it names experts (`"experts" in name`, `is_expert`, `expert_id is not None`), and
+    nothing narrows them to scales, biases, norms or the router, or to a range of
+    expert ids (`lo <= expert_id < hi`: one rank's share)."""
+    nodes = list(descendants(test))
+    words = [n.value for n in nodes if isinstance(n, (cst.Name, cst.SimpleString))]
+    return (
+        any(_EXPERT.search(w) for w in words)
+        and not any(_SMALL_PART.search(w) for w in words)
+        and not any(isinstance(n, cst.ComparisonTarget) and isinstance(n.operator, _ORDERING) for n in nodes)
+    )
+
+
+def container_labels(drain: Drain) -> tuple[str, ...]:
+    """The drain's containers as a reader names them: one rooted at `self` by its
+    attribute (`self.expert_buffer`, not `self`)."""
+    found = (
+        container_label(k) if container_of(k) == "self" else container_of(k)
+        for p in drain.paths
+        for k in p.keeps
+        if container_of(k) in drain.containers
+    )
+    return tuple(dict.fromkeys(n for n in found if n is not None))
+
+
+def container_label(stmt: cst.CSTNode) -> str | None:
+    """`self.buffer` for a keep into `self.buffer[...]`/`self.buffer.append(...)`."""
+    node: cst.BaseExpression | None = None
+    if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
+        node = stmt.value.func
+    elif isinstance(stmt, cst.Assign):
+        node = next((t.target for t in stmt.targets if isinstance(t.target, cst.Subscript)), None)
+    while node is not None:
+        if (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+        ):
+            return f"self.{node.attr.value}"
+        node = getattr(node, "func", None) or getattr(node, "value", None)
+        if not isinstance(node, cst.BaseExpression) or isinstance(node, cst.Name):
+            break
+    return container_of(stmt)
 
 
 def container_of(stmt: cst.CSTNode) -> str | None:

@@ -23,6 +23,7 @@ from eagerlint.analysis.flow import Event, EventKind, Step, ValueKind
 from eagerlint.analysis.keeps import (
     Context,
     Drain,
+    container_labels,
     container_of,
     find_drain,
     find_keeps,
@@ -174,7 +175,7 @@ def _loop(event: Event, view: ModuleView) -> Materialization | None:
             return None
     elif optional_remainder(drain, following_statements(event.stack)):
         return None
-    kept = ", ".join(f"`{name}`" for name in drain.containers)
+    kept = ", ".join(f"`{name}`" for name in container_labels(drain))
     flow = (*event.value.steps, view.step(drain.keep_site, f"every element kept in {kept}"))
     return Materialization(Shape.LOOP, event, event.node, flow, kept, drain=drain, copy=_copy_read_by(event))
 

@@ -10,6 +10,11 @@ sub-model's whole checkpoint, buffered.  Keeping a part of the instance picked
 per name (`p = self.up_proj`, then `p._pending[i] = w`) is keeping; `p[i] = w`
 and `p.data[i] = w` copy into a tensor.
 
+A subset picked by a test that names experts (`if expert_id is not None:`,
+`if ".experts." in name:`) is reported too: the expert weights are most of an
+MoE checkpoint.  A test that narrows them to scales, biases, norms or the
+router, or to a range of expert ids (one rank's share), picks a subset.
+
 A loop that buffers a conditional subset while the rest is yielded or loaded
 in place is not reported (vLLM 0.24.0's `mllama4` generator is the model), nor
 is one whose container is emptied inside the loop (bounded batching), nor one
@@ -110,7 +115,8 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     if found is None or found.shape is not Shape.LOOP:
         return
     assert isinstance(found.node, cst.For)
-    message = f"Loop keeps every element of the weight stream in {found.what}"
+    every = "every expert weight" if found.drain is not None and found.drain.experts else "every element"
+    message = f"Loop keeps {every} of the weight stream in {found.what}"
     # A `list()` copy that only this loop reads is a step of this finding.
     absorbs = (found.copy.call,) if found.copy is not None else ()
     try:
