@@ -42,6 +42,7 @@ class SourceKind(enum.Enum):
     HELPER_PARAM = "helper parameter"
     ITERATED_PARAM = "weights parameter"
     EAGER_LOAD = "eager load"
+    HANDLE_PAIRS = "pairs read from a file handle"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eagerlint.analysis import eager, sources, streams
+from eagerlint.analysis import eager, sources, streams, walk
+from eagerlint.analysis.project import imports
 from eagerlint.model import AnalysisOptions
 
 OPTIONS = AnalysisOptions(stream_producers=("my_engine.loader.iterate_shards",))
@@ -32,7 +33,14 @@ def cst_form(code: str) -> bool:
             calls.append(node)
 
     func.visit(Calls())
-    return any(streams.is_producer_call(c, OPTIONS) or eager.is_eager_call(c) for c in calls)
+    if any(streams.is_handle_pairs(n) for n in walk.descendants(func)):
+        return True
+    # An eager call as the analysis decides it: by its spelling, through the imports.
+    table = imports(textwrap.dedent(code), "catalogue", False)
+    return any(
+        streams.is_producer_call(c, OPTIONS) or eager.is_eager_call(c) or eager.eager_call(c, table)
+        for c in calls
+    )
 
 
 def text_form(code: str) -> bool:
@@ -63,7 +71,11 @@ SOURCES = {
     ),
     "iterated by a comprehension": "def merge(lora_weights):\n    return {n: w for n, w in lora_weights}\n",
     "torch.load": "def read(path):\n    return torch.load(path)\n",
-    "load_file": "def read(path):\n    return safetensors.torch.load_file(path)\n",
+    "safetensors.torch.load": "def read(path):\n    return safetensors.torch.load(data)\n",
+    "imported under its own name": (
+        "def read(path):\n    from safetensors.torch import load as read_all\n    return read_all(data)\n"
+    ),
+    "handle pairs": "def read(f, keys):\n    return build(((k, f.get_tensor(k).float()) for k in keys))\n",
 }
 NOT_SOURCES = {
     "tensors only": "def f(stream: Iterable[torch.Tensor]):\n    pass\n",
@@ -76,6 +88,9 @@ NOT_SOURCES = {
         "def g(weights: list[tuple[str, Tensor]]):\n    for n, w in weights:\n        pass\n"
     ),
     "weights iterated one by one": "def g(weights):\n    for w in weights:\n        pass\n",
+    "a mapped safetensors file": "def read(path):\n    return safetensors.torch.load_file(path)\n",
+    "one tensor per key, no name": "def g(f, keys):\n    return list(f.get_tensor(k) for k in keys)\n",
+    "another key's tensor": "def g(f, keys, j):\n    return list((k, f.get_tensor(j)) for k in keys)\n",
 }
 
 
@@ -99,8 +114,8 @@ def test_each_row_of_the_table_is_covered() -> None:
         module = cst.parse_module(code)
         func = next(n for n in module.body if isinstance(n, cst.FunctionDef))
         covered.update(streams.source_params(func, is_method=False).values())
-    # Producer and eager calls have no parameter; the catalogue has six of them.
-    calls = {sources.Where.CALLEE_SUFFIX, sources.Where.EAGER_CALL}
+    # Producer and eager calls and handle reads have no parameter; the catalogue has seven.
+    calls = {sources.Where.CALLEE_SUFFIX, sources.Where.EAGER_CALL, sources.Where.HANDLE_READ}
     assert kinds - covered == {s.kind for s in sources.SOURCES if s.where in calls}
 
 

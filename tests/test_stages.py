@@ -651,3 +651,44 @@ def test_keeps_find_retained(name: str) -> None:
     assert [r.holder for r in keeps.find_retained(loop, retention)] == holders
     # The memory analysis is not changed by any of them: nothing here keeps every element.
     assert keeps.find_drain(loop) is None
+
+
+# -- uses: the reads of a name after a statement ----------------------------------
+
+USES = {
+    # `x = x["model"]` reads `x` before it binds it; the read after is of the new `x`.
+    "reads before rebinding": ('x = load()\nx = x["model"]\nuse(x)\n', ["x"]),
+    # A sibling branch that rebinds `x` never runs after the `if` branch's statement.
+    "elif does not rebind": (
+        "if a:\n    x = load()\nelif b:\n    x = other()\nelse:\n    x = None\nuse(x)\n",
+        ["x"],
+    ),
+    # In the body, a later rebinding ends the uses.
+    "rebinding ends the uses": ("x = load()\nx = other()\nuse(x)\n", []),
+}
+
+
+@pytest.mark.parametrize("name", sorted(USES))
+def test_uses_after(name: str) -> None:
+    from eagerlint.analysis.uses import stack_of, uses_after
+
+    body, expected = USES[name]
+    code = "def f(a, b):\n" + textwrap.indent(body, "    ")
+    func = cst.parse_module(code).body[0]
+    assert isinstance(func, cst.FunctionDef)
+    # The first statement that calls `load()`, wherever it is nested.
+    first = next(
+        node
+        for node in _statements(func)
+        if isinstance(node, cst.SimpleStatementLine) and "load()" in cst.Module(body=[node]).code
+    )
+    stack = stack_of(first, func)
+    assert stack is not None
+    uses = uses_after("x", first, stack)
+    assert [u.node.value for u in uses] == expected
+
+
+def _statements(node: cst.CSTNode) -> list[cst.CSTNode]:
+    from eagerlint.analysis.walk import descendants
+
+    return [n for n in descendants(node) if isinstance(n, cst.BaseStatement)]

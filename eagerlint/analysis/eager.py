@@ -7,10 +7,20 @@ spelling; `eager_loads` finds them in a function, and only where the loaded
 mapping is used as a whole (iterated, `.items()`, yielded, returned, merged,
 or handed to `load_state_dict`/`load_weights`), not where one entry is looked
 up by name.
+
+safetensors' `load_file(path)` and `safe_open(...).get_tensor(name)` are not in
+the table: on the CPU their tensors are views of a memory map of the file, not
+private copies.  Measured (safetensors 0.8.0, torch 2.13, a 256 MB file):
+`load_file` adds 0 MB of anonymous memory, even with every tensor read;
+`torch.load` adds 256 MB (0 MB with `mmap=True`), and so does
+`safetensors.torch.load(data)` of the file's bytes.  What is converted or
+copied from a mapped file (`.to(dtype)`, `.clone()`) is a private copy again,
+which the stream analysis follows when it is kept.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,21 +52,15 @@ TORCH_LOAD = EagerCall(
     "load",
     "pass `mmap=True` (with `weights_only=True`): tensors stay on disk until read",
 )
-LOAD_FILE = EagerCall(
-    "safetensors load_file()",
-    "safetensors.torch",
-    "load_file",
-    'open the file with `safe_open(path, framework="pt")` and `get_tensor(name)` each tensor as it is loaded',
-)
 LOAD_BYTES = EagerCall(
     "safetensors load()",
     "safetensors.torch",
     "load",
     "read the file with `safe_open` instead of loading its bytes",
 )
-TABLE: tuple[EagerCall, ...] = (TORCH_LOAD, LOAD_FILE, LOAD_BYTES)
+TABLE: tuple[EagerCall, ...] = (TORCH_LOAD, LOAD_BYTES)
 # Words every call of the table leaves in the text (the unit selection's screen).
-WORDS: tuple[str, ...] = ("torch.load", "load_file", "safetensors")
+WORDS: tuple[str, ...] = ("torch.load", "safetensors", "import load")
 
 # What a loaded mapping is used as a whole by.
 WHOLE_METHODS = frozenset({"items", "values"})
@@ -68,6 +72,9 @@ class EagerLoad:
     call: cst.Call
     kind: EagerCall
     stack: tuple[cst.CSTNode, ...]
+    # "shard": called once per file of a loop and used a file at a time; "merged":
+    # every file of the loop joins one mapping; "": called once.
+    per_file: str = ""
 
 
 def eager_call(call: cst.Call, imports: Mapping[str, Imported]) -> EagerCall | None:
@@ -81,12 +88,12 @@ def eager_call(call: cst.Call, imports: Mapping[str, Imported]) -> EagerCall | N
         if module == "torch" and attr == "load":
             return None if _mmapped(call) else TORCH_LOAD
         if module == "safetensors.torch":
-            return {"load_file": LOAD_FILE, "load": LOAD_BYTES}.get(attr)
+            return LOAD_BYTES if attr == "load" else None
         return None
     imported = imports.get(name)
     if imported is None or imported.module != "safetensors.torch":
         return None
-    return {"load_file": LOAD_FILE, "load": LOAD_BYTES}.get(imported.attr or "")
+    return LOAD_BYTES if imported.attr == "load" else None
 
 
 def _module_of(head: str, imports: Mapping[str, Imported]) -> str:
@@ -158,11 +165,90 @@ def eager_loads(func: cst.FunctionDef, view: ModuleView) -> Iterator[EagerLoad]:
         if kind is None:
             continue
         if isinstance(call.func, cst.Name) and _defines(func, call.func.value):
-            continue  # a function of its own called `load_file`
-        # In a loader, any whole use; elsewhere, only what reaches a loader: a
+            continue  # a function of its own called `load`
+        # In a loader, any whole use; elsewhere, what reaches a loader, and the files
+        # of a loop merged into one mapping (`state.update(torch.load(shard))`).  A
         # producer reading a shard at a time holds a shard, not the checkpoint.
-        if used_whole(stack) if loader else reaches_loader(stack):
-            yield EagerLoad(call, kind, stack)
+        merged = _in_loop(stack) and _merged(stack)
+        if merged or (used_whole(stack) if loader else reaches_loader(stack) or returned(stack, func)):
+            per_file = "merged" if merged else "shard" if _in_loop(stack) else ""
+            yield EagerLoad(call, kind, stack, per_file)
+
+
+def _in_loop(stack: Sequence[cst.CSTNode]) -> bool:
+    """Whether the call on top of `stack` runs once per iteration of something: not
+    the iterable of a `for` or of a comprehension's first `for`, which runs once."""
+    comprehensions = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+    for i, node in enumerate(stack[:-1]):
+        child = stack[i + 1]
+        if isinstance(node, cst.While) or (isinstance(node, cst.For) and child is not node.iter):
+            return True
+        if isinstance(node, comprehensions) and child is not node.for_in:
+            return True  # the element expression
+        if isinstance(node, cst.CompFor) and child is not node.iter and child is not node.inner_for_in:
+            return True  # an `if` of the comprehension
+        if isinstance(node, cst.CompFor) and child is node.inner_for_in:
+            # What the inner `for` iterates runs once per element of this one.
+            if i + 2 < len(stack) and stack[i + 2] is node.inner_for_in.iter:
+                return True
+    return False
+
+
+# Names of functions whose job is to read a checkpoint (`_load_checkpoint`,
+# `load_state_dict_from`, `read_weights`): what they return is weights.
+_CHECKPOINT_READER = re.compile(r"checkpoint|ckpt|state_dict|weights", re.IGNORECASE)
+
+
+def returned(stack: Sequence[cst.CSTNode], func: cst.FunctionDef, depth: int = 0) -> bool:
+    """A function named for reading a checkpoint returns the loaded mapping: as it
+    is, its weights entry (`ckpt["state_dict"]`, `ckpt.get("model", ckpt)`), what a
+    call makes of it (`remap(sd)`), or a name bound to any of those.  Its caller
+    gets the whole file.  Returning another entry (`ckpt["config"]`) is looking up
+    an entry by name."""
+    if not _CHECKPOINT_READER.search(func.name.value) or depth > 8 or len(stack) < 3:
+        return False
+    node, parent = stack[-1], stack[-2]
+    if isinstance(parent, cst.Return):
+        return True
+    if isinstance(parent, cst.Subscript) and parent.value is node and _weights_key(parent.slice):
+        return returned(stack[:-1], func, depth + 1)
+    if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value == "get":
+        call = stack[-3]
+        if isinstance(call, cst.Call) and call.func is parent and call.args:
+            key = call.args[0].value
+            if isinstance(key, cst.SimpleString) and _WEIGHTS_KEY.search(key.value):
+                return returned(stack[:-2], func, depth + 1)
+        return False
+    if isinstance(parent, cst.Arg) and isinstance(stack[-3], cst.Call) and len(stack) > 3:
+        return returned(stack[:-2], func, depth + 1)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target, statement = parent.targets[0].target, stack[-3]
+        if isinstance(target, cst.Name) and isinstance(statement, cst.SimpleStatementLine):
+            uses = uses_after(target.value, statement, stack[:-1])
+            return any(returned(u.stack, func, depth + 1) for u in uses)
+    return False
+
+
+# Keys a checkpoint keeps its weights under (`ckpt["state_dict"]`, `["model"]`).
+_WEIGHTS_KEY = re.compile(r"state_dict|model|module|params|weights|generator|ema|net", re.IGNORECASE)
+
+
+def _weights_key(slices: Sequence[cst.SubscriptElement]) -> bool:
+    if len(slices) != 1 or not isinstance(slices[0].slice, cst.Index):
+        return False
+    key = slices[0].slice.value
+    return isinstance(key, cst.SimpleString) and _WEIGHTS_KEY.search(key.value) is not None
+
+
+def _merged(stack: Sequence[cst.CSTNode]) -> bool:
+    """`state.update(torch.load(shard))`: every file read joins one mapping."""
+    return (
+        len(stack) >= 3
+        and isinstance(stack[-2], cst.Arg)
+        and isinstance(stack[-3], cst.Call)
+        and isinstance(stack[-3].func, cst.Attribute)
+        and stack[-3].func.attr.value == "update"
+    )
 
 
 def _defines(func: cst.FunctionDef, name: str) -> bool:
@@ -175,44 +261,58 @@ def _defines(func: cst.FunctionDef, name: str) -> bool:
     return False
 
 
-def used_whole(stack: Sequence[cst.CSTNode]) -> bool:
-    """Whether the value of the call on top of `stack` is used as a whole mapping."""
+def used_whole(stack: Sequence[cst.CSTNode], *, handed: bool = False) -> bool:
+    """Whether the value of the call on top of `stack` is used as a whole mapping;
+    `handed`: also when it is handed to any call (a helper that splits it)."""
     parent = stack[-2]
     if isinstance(parent, cst.IfExp) and stack[-1] is not parent.test and len(stack) > 2:
-        return used_whole(stack[:-1])  # `state["net"] if "net" in state else state`
+        return used_whole(stack[:-1], handed=handed)  # `state["net"] if "net" in state else state`
     if isinstance(parent, cst.Attribute) and parent.value is stack[-1]:
         return parent.attr.value in WHOLE_METHODS
     if isinstance(parent, (cst.Return, cst.From)):
         return True
     if isinstance(parent, cst.Arg) and isinstance(stack[-3], cst.Call):
-        return last_part(callee_name(stack[-3])) in WHOLE_CALLS
+        return handed or last_part(callee_name(stack[-3])) in WHOLE_CALLS
     if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is stack[-1]:
         return True
     if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
         target = parent.targets[0].target
         statement = stack[-3]
         if isinstance(target, cst.Name) and isinstance(statement, cst.SimpleStatementLine):
-            return any(used_whole(u.stack) for u in uses_after(target.value, statement, stack[:-1]))
+            uses = uses_after(target.value, statement, stack[:-1])
+            return any(used_whole(u.stack, handed=handed) for u in uses)
     return False
 
 
-# Calls a loaded mapping passes through on its way to a loader.
-PASSING = frozenset({"list", "iter", "chain", "dict", "sorted", "tuple"})
+# Methods a loaded mapping passes through: as a whole, or a part of it
+# (`ckpt.get("state_dict", ckpt)`), which was read with the rest.
+PASSING_METHODS = WHOLE_METHODS | {"get"}
+# What loads a mapping into a model.
+LOADERS = frozenset({"load_weights", "load_state_dict"})
 
 
 def reaches_loader(stack: Sequence[cst.CSTNode], depth: int = 0) -> bool:
-    """Whether the value on top of `stack` is handed to a `load_weights` call, as it
-    is, as `.items()`/`.values()`, through `list()`/`iter()`/`chain()`, a
-    generator over it, or a name bound to any of those."""
-    if depth > 4 or len(stack) < 3:
+    """Whether the value on top of `stack` is handed to a `load_weights` or
+    `load_state_dict` call, as it is, as `.items()`/`.values()`, as a part of it
+    (`ckpt["model"]`, `ckpt.get("model", ckpt)`, a comprehension of its entries),
+    through `list()`/`iter()`/`chain()`, a comprehension over it, or a name bound
+    to any of those (twelve steps at most)."""
+    if depth > 12 or len(stack) < 3:
         return False
     node, parent = stack[-1], stack[-2]
-    if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in WHOLE_METHODS:
+    if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in PASSING_METHODS:
         call = stack[-3]
         return isinstance(call, cst.Call) and call.func is parent and reaches_loader(stack[:-2], depth + 1)
     if isinstance(parent, cst.Arg) and isinstance(stack[-3], cst.Call):
         name = last_part(callee_name(stack[-3]))
-        return name == "load_weights" or (name in PASSING and reaches_loader(stack[:-2], depth + 1))
+        # What a call makes of it (`hf_sd = convert(sd)`) is handed on as it.
+        return name in LOADERS or reaches_loader(stack[:-2], depth + 1)
+    if isinstance(parent, cst.Subscript) and parent.value is node:
+        return reaches_loader(stack[:-1], depth + 1)  # `ckpt["state_dict"]`: the rest was read too
+    if isinstance(parent, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and parent.elt is node:
+        return reaches_loader(stack[:-1], depth + 1)  # a comprehension of its parts
+    if isinstance(parent, cst.DictComp) and node in (parent.key, parent.value):
+        return reaches_loader(stack[:-1], depth + 1)
     if isinstance(parent, cst.CompFor) and parent.iter is node and len(stack) >= 4:
         return reaches_loader(stack[:-2], depth + 1)  # the generator over it
     if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
@@ -228,4 +328,4 @@ def is_eager_call(call: cst.Call) -> bool:
     """The CST form of the sources row: a call spelled like one of the table's
     (the imports decide in `eager_call`)."""
     name = dotted_name(call.func) or ""
-    return name.endswith(("torch.load", "load_file")) or last_part(name) in ("load_file",)
+    return name.endswith("torch.load")

@@ -187,6 +187,9 @@ class FunctionWalker(StackVisitor):
             inner = self.value_of(expr.for_in.iter)
             if inner is not None and inner.kind is ValueKind.STREAM:
                 return inner.then(self._step(expr, "lazily transformed by a generator expression"))
+            if streams.is_handle_pairs(expr):
+                note = "stream of `(name, get_tensor(name))` pairs read from a file handle"
+                return WeightValue(ValueKind.STREAM, (self._step(expr, note),))
             return None
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.DictComp)):
             inner = self.value_of(expr.for_in.iter)

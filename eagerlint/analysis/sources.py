@@ -37,6 +37,7 @@ class Where(enum.Enum):
     ANNOTATION = "a parameter's annotation"
     ITERATION = "the name of a parameter the function iterates as (name, tensor) pairs"
     EAGER_CALL = "a library call that reads a whole checkpoint file (analysis/eager.py)"
+    HANDLE_READ = "a generator expression of `(name, handle.get_tensor(name))` pairs"
 
 
 # `Iterable|Iterator|Generator[tuple[str, torch.Tensor], ...]`: every spelling the CST
@@ -113,10 +114,14 @@ ITERATED = StreamSource(
     "weights",
     Around(r"\bin\s+\(?\w*", r"\w*\)?\s*(?::|\]|\)|\}|\bif\b)", reach=80),
 )
-# `torch.load(path)`, `load_file(path)`: not a stream, but where a function gets a
-# whole checkpoint at once (the table and its lazy spellings: analysis/eager.py).
+# `torch.load(path)`: not a stream, but where a function gets a whole checkpoint
+# at once (the table and its lazy spellings: analysis/eager.py).
 EAGER_TORCH = StreamSource(SourceKind.EAGER_LOAD, Where.EAGER_CALL, "torch.load")
-EAGER_FILE = StreamSource(SourceKind.EAGER_LOAD, Where.EAGER_CALL, "load_file")
+# `from safetensors.torch import load as read_all` inside the function: the table's
+# call under a name of the function's own choosing (the imports decide).
+EAGER_IMPORTED = StreamSource(SourceKind.EAGER_LOAD, Where.EAGER_CALL, "import load")
+# `((k, f.get_tensor(k)) for k in keys)`: a stream read from a `safe_open` handle.
+HANDLE_PAIRS = StreamSource(SourceKind.HANDLE_PAIRS, Where.HANDLE_READ, "get_tensor")
 SOURCES: tuple[StreamSource, ...] = (
     LOAD_WEIGHTS,
     PRODUCER,
@@ -124,7 +129,8 @@ SOURCES: tuple[StreamSource, ...] = (
     ANNOTATED,
     ITERATED,
     EAGER_TORCH,
-    EAGER_FILE,
+    EAGER_IMPORTED,
+    HANDLE_PAIRS,
 )
 PRODUCER_SUFFIXES = tuple(s.word for s in SOURCES if s.where is Where.CALLEE_SUFFIX)
 _PATTERNS = {s.word: s.pattern for s in SOURCES if s.pattern is not None}
@@ -151,11 +157,13 @@ def _shared_word(words: Iterable[str]) -> str:
     return ""
 
 
-# Every built-in stream source without a finer screen contains this ("_weights").
-_STREAM_WORDS = [s.word for s in SOURCES if s.around is None and s.kind is not SourceKind.EAGER_LOAD]
+# Words screened on their own: they share nothing with the stream words.
+_OWN_WORDS = (SourceKind.EAGER_LOAD, SourceKind.HANDLE_PAIRS)
+# Every other built-in stream source without a finer screen contains this ("_weights").
+_STREAM_WORDS = [s.word for s in SOURCES if s.around is None and s.kind not in _OWN_WORDS]
 _PLAIN = tuple(w.encode() for w in _STREAM_WORDS)
 _PLAIN_SHARED = _shared_word(_STREAM_WORDS).encode()
-_EAGER = tuple(s.word.encode() for s in SOURCES if s.kind is SourceKind.EAGER_LOAD)
+_EAGER = tuple(s.word.encode() for s in SOURCES if s.kind in _OWN_WORDS)
 
 
 def may_contain_streams(data: bytes, options: AnalysisOptions) -> bool:

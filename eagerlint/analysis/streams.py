@@ -241,6 +241,26 @@ def is_producer_call(call: cst.Call, options: AnalysisOptions) -> bool:
     return last_part(name).endswith(PRODUCER_SUFFIXES) or _matches(name, options.stream_producers)
 
 
+def is_handle_pairs(expr: cst.BaseExpression) -> bool:
+    """`((k, f.get_tensor(k)) for k in keys)`, also with `.to(dtype)` on the tensor:
+    a stream of `(name, tensor)` pairs read one by one from a `safe_open` handle."""
+    if not isinstance(expr, cst.GeneratorExp) or not isinstance(expr.elt, cst.Tuple):
+        return False
+    parts = expr.elt.elements
+    if len(parts) != 2 or not isinstance(parts[0].value, cst.Name):
+        return False
+    key = parts[0].value.value
+    return any(
+        isinstance(n, cst.Call)
+        and isinstance(n.func, cst.Attribute)
+        and n.func.attr.value == "get_tensor"
+        and len(n.args) >= 1
+        and isinstance(n.args[0].value, cst.Name)
+        and n.args[0].value.value == key
+        for n in descendants(parts[1].value)
+    )
+
+
 def is_buffer_reusing_call(call: cst.Call, options: AnalysisOptions) -> bool:
     """A call of a configured buffer-reusing loader, matched as producers are:
     `fast_iterator` matches `fast_iterator(...)` and `loader.fast_iterator(...)`."""

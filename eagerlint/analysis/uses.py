@@ -43,9 +43,18 @@ class _UseFinder(StackVisitor):
     A comprehension that binds `name` itself reads its own variable, not this one.
     """
 
-    def __init__(self, name: str, after: cst.CSTNode, prefix: Sequence[cst.CSTNode]) -> None:
+    def __init__(
+        self,
+        name: str,
+        after: cst.CSTNode,
+        prefix: Sequence[cst.CSTNode],
+        around: Sequence[cst.CSTNode] = (),
+    ) -> None:
         self.name = name
         self.after = after
+        # The blocks that hold `after`: the `elif`/`else` of an `if` whose body
+        # holds it never runs after it.
+        self.around = {id(n) for n in around}
         self.started = False
         self.stack: list[cst.CSTNode] = list(prefix)
         self.uses: list[Use] = []
@@ -77,11 +86,25 @@ class _UseFinder(StackVisitor):
         self.walk(node.value)
         return False
 
+    def visit_If(self, node: cst.If) -> bool:
+        if id(node.body) not in self.around:
+            return True
+        self.walk(node.test)
+        self.walk(node.body)
+        return False
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        # `x = x["model"]` reads `x` before it binds it.
+        self.walk(node.value)
+        for target in node.targets:
+            self.walk(target)
+        return False
+
 
 def uses_after(name: str, statement: cst.CSTNode, stack: Sequence[cst.CSTNode]) -> list[Use]:
     """The reads of `name` after `statement` in the function holding it, up to a rebinding."""
     function = next(n for n in reversed(stack) if isinstance(n, cst.FunctionDef))
-    finder = _UseFinder(name, statement, stack[: list(stack).index(function) + 1])
+    finder = _UseFinder(name, statement, stack[: list(stack).index(function) + 1], stack)
     finder.walk(function.body)
     return finder.uses
 

@@ -22,7 +22,7 @@ it, and the executor's queue has no bound.
 ```python
 def multi_thread_weights_iterator(files):
     with ThreadPoolExecutor(max_workers=4) as executor:
-        futures = (executor.submit(load_file, f) for f in files)
+        futures = (executor.submit(torch.load, f) for f in files)
         for future in concurrent.futures.as_completed(futures):
             yield from future.result().items()
 ```
@@ -33,7 +33,7 @@ def multi_thread_weights_iterator(files):
     with ThreadPoolExecutor(max_workers=4) as executor:
         pending = collections.deque()
         for f in files:
-            pending.append(executor.submit(load_file, f))
+            pending.append(executor.submit(torch.load, f))
             if len(pending) >= 4:
                 yield from pending.popleft().result().items()
         while pending:
