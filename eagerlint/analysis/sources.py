@@ -118,10 +118,20 @@ ITERATED = StreamSource(
 # at once (the table and its lazy spellings: analysis/eager.py).
 EAGER_TORCH = StreamSource(SourceKind.EAGER_LOAD, Where.EAGER_CALL, "torch.load")
 # `from safetensors.torch import load as read_all` inside the function: the table's
-# call under a name of the function's own choosing (the imports decide).
-EAGER_IMPORTED = StreamSource(SourceKind.EAGER_LOAD, Where.EAGER_CALL, "import load")
+# call under a name of the function's own choosing (the imports decide; the
+# screen wants `torch` before it, not `cpp_extension`'s JIT `load`).
+EAGER_IMPORTED = StreamSource(
+    SourceKind.EAGER_LOAD, Where.EAGER_CALL, "import load", Around(r"torch\s+", r"(?![\w])", reach=40)
+)
 # `((k, f.get_tensor(k)) for k in keys)`: a stream read from a `safe_open` handle.
-HANDLE_PAIRS = StreamSource(SourceKind.HANDLE_PAIRS, Where.HANDLE_READ, "get_tensor")
+# Screened by the pair around it (`(key, handle.get_tensor(`): kernels call CuTe's
+# `cute.get_tensor(...)` by the hundred.
+HANDLE_PAIRS = StreamSource(
+    SourceKind.HANDLE_PAIRS,
+    Where.HANDLE_READ,
+    "get_tensor",
+    Around(r"\(\s*\w+\s*,\s*[\w.]*\.", r"\s*\(", reach=160),
+)
 SOURCES: tuple[StreamSource, ...] = (
     LOAD_WEIGHTS,
     PRODUCER,
@@ -163,7 +173,7 @@ _OWN_WORDS = (SourceKind.EAGER_LOAD, SourceKind.HANDLE_PAIRS)
 _STREAM_WORDS = [s.word for s in SOURCES if s.around is None and s.kind not in _OWN_WORDS]
 _PLAIN = tuple(w.encode() for w in _STREAM_WORDS)
 _PLAIN_SHARED = _shared_word(_STREAM_WORDS).encode()
-_EAGER = tuple(s.word.encode() for s in SOURCES if s.kind in _OWN_WORDS)
+_EAGER = tuple(s.word.encode() for s in SOURCES if s.kind in _OWN_WORDS and s.around is None)
 
 
 def may_contain_streams(data: bytes, options: AnalysisOptions) -> bool:
