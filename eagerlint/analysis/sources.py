@@ -112,7 +112,13 @@ ITERATED = StreamSource(
     SourceKind.ITERATED_PARAM,
     Where.ITERATION,
     "weights",
-    Around(r"\bin\s+\(?\w*", r"\w*\)?\s*(?::|\]|\)|\}|\bif\b)", reach=80),
+    # `for <a, b> in <...weights...>`: a target of two or more names, as the CST form
+    # wants (a membership test `if k in weights:` is no iteration).
+    Around(
+        r"\bfor\b[^:;=]{0,200}?,[^:;=]{0,200}?\bin\s+\(?\w*",
+        r"\w*\)?\s*(?::|\]|\)|\}|\bif\b|\bfor\b)",
+        reach=420,
+    ),
 )
 # `torch.load(path)`: not a stream, but where a function gets a whole checkpoint
 # at once (the table and its lazy spellings: analysis/eager.py).
