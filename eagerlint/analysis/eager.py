@@ -261,26 +261,24 @@ def _defines(func: cst.FunctionDef, name: str) -> bool:
     return False
 
 
-def used_whole(stack: Sequence[cst.CSTNode], *, handed: bool = False) -> bool:
-    """Whether the value of the call on top of `stack` is used as a whole mapping;
-    `handed`: also when it is handed to any call (a helper that splits it)."""
+def used_whole(stack: Sequence[cst.CSTNode]) -> bool:
+    """Whether the value of the call on top of `stack` is used as a whole mapping."""
     parent = stack[-2]
     if isinstance(parent, cst.IfExp) and stack[-1] is not parent.test and len(stack) > 2:
-        return used_whole(stack[:-1], handed=handed)  # `state["net"] if "net" in state else state`
+        return used_whole(stack[:-1])  # `state["net"] if "net" in state else state`
     if isinstance(parent, cst.Attribute) and parent.value is stack[-1]:
         return parent.attr.value in WHOLE_METHODS
     if isinstance(parent, (cst.Return, cst.From)):
         return True
     if isinstance(parent, cst.Arg) and isinstance(stack[-3], cst.Call):
-        return handed or last_part(callee_name(stack[-3])) in WHOLE_CALLS
+        return last_part(callee_name(stack[-3])) in WHOLE_CALLS
     if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is stack[-1]:
         return True
     if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
         target = parent.targets[0].target
         statement = stack[-3]
         if isinstance(target, cst.Name) and isinstance(statement, cst.SimpleStatementLine):
-            uses = uses_after(target.value, statement, stack[:-1])
-            return any(used_whole(u.stack, handed=handed) for u in uses)
+            return any(used_whole(u.stack) for u in uses_after(target.value, statement, stack[:-1]))
     return False
 
 
@@ -293,10 +291,10 @@ LOADERS = frozenset({"load_weights", "load_state_dict"})
 
 def reaches_loader(stack: Sequence[cst.CSTNode], depth: int = 0) -> bool:
     """Whether the value on top of `stack` is handed to a `load_weights` or
-    `load_state_dict` call, as it is, as `.items()`/`.values()`, as a part of it
+    `load_state_dict` call: as it is, as `.items()`/`.values()`, as a part of it
     (`ckpt["model"]`, `ckpt.get("model", ckpt)`, a comprehension of its entries),
-    through `list()`/`iter()`/`chain()`, a comprehension over it, or a name bound
-    to any of those (twelve steps at most)."""
+    as what a call makes of it (`list(sd)`, `convert(sd)`), through a comprehension
+    over it, or as a name bound to any of those (twelve steps at most)."""
     if depth > 12 or len(stack) < 3:
         return False
     node, parent = stack[-1], stack[-2]

@@ -6,9 +6,9 @@ relative, `module.helper(...)` too) and, for `self.`/`super()` calls, the class
 hierarchy, also into base classes of other modules.  `attribute_methods` is the
 may-answer for `self.<attr>.<method>(...)`: the methods of every class the instance
 builds that attribute from (for finding drains, never for proving a fix safe).
-Other modules are opened
-through the `Project` only when a call needs them, and every module consulted
-is recorded in `deps` (found or not: its absence decided the result too).
+Other modules are opened through the `Project` only when a call needs them, and
+every module consulted is recorded in `deps` (found or not: its absence decided
+the result too).
 """
 
 from __future__ import annotations
