@@ -64,7 +64,9 @@ class _UseFinder(StackVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, COMPREHENSIONS) and self.name in comprehension_targets(node):
             self.shadowed += 1
-        return super().on_visit(node)
+        go_on = super().on_visit(node)
+        # Before `after`, only the nodes that hold it lead to anything after it.
+        return go_on and (self.started or not self.around or id(node) in self.around)
 
     def on_leave(self, node: cst.CSTNode) -> None:
         super().on_leave(node)
@@ -104,8 +106,12 @@ class _UseFinder(StackVisitor):
 def uses_after(name: str, statement: cst.CSTNode, stack: Sequence[cst.CSTNode]) -> list[Use]:
     """The reads of `name` after `statement` in the function holding it, up to a rebinding."""
     function = next(n for n in reversed(stack) if isinstance(n, cst.FunctionDef))
-    finder = _UseFinder(name, statement, stack[: list(stack).index(function) + 1], stack)
+    prefix = stack[: list(stack).index(function) + 1]
+    finder = _UseFinder(name, statement, prefix, stack)
     finder.walk(function.body)
+    if not finder.started:  # `stack` did not lead to `statement`: read the whole body
+        finder = _UseFinder(name, statement, prefix)
+        finder.walk(function.body)
     return finder.uses
 
 
