@@ -665,6 +665,8 @@ USES = {
     ),
     # In the body, a later rebinding ends the uses.
     "rebinding ends the uses": ("x = load()\nx = other()\nuse(x)\n", []),
+    # In a loop the `else` runs after the body on a later pass: its read counts.
+    "else in a loop": ("for a in b:\n    if a:\n        x = load()\n    else:\n        use(x)\n", ["x"]),
 }
 
 

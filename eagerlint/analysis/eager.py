@@ -210,14 +210,18 @@ def returned(stack: Sequence[cst.CSTNode], func: cst.FunctionDef, depth: int = 0
     node, parent = stack[-1], stack[-2]
     if isinstance(parent, cst.Return):
         return True
-    if isinstance(parent, cst.Subscript) and parent.value is node and _weights_key(parent.slice):
-        return returned(stack[:-1], func, depth + 1)
+    if isinstance(parent, cst.Subscript) and parent.value is node:
+        key = _subscript_key(parent.slice)
+        return key is not None and _weights_key(key) and returned(stack[:-1], func, depth + 1)
     if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value == "get":
         call = stack[-3]
-        if isinstance(call, cst.Call) and call.func is parent and call.args:
-            key = call.args[0].value
-            if isinstance(key, cst.SimpleString) and _WEIGHTS_KEY.search(key.value):
-                return returned(stack[:-2], func, depth + 1)
+        if (
+            isinstance(call, cst.Call)
+            and call.func is parent
+            and call.args
+            and _weights_key(call.args[0].value)
+        ):
+            return returned(stack[:-2], func, depth + 1)
         return False
     if isinstance(parent, cst.Arg) and isinstance(stack[-3], cst.Call) and len(stack) > 3:
         return returned(stack[:-2], func, depth + 1)
@@ -230,14 +234,36 @@ def returned(stack: Sequence[cst.CSTNode], func: cst.FunctionDef, depth: int = 0
 
 
 # Keys a checkpoint keeps its weights under (`ckpt["state_dict"]`, `["model"]`).
-_WEIGHTS_KEY = re.compile(r"state_dict|model|module|params|weights|generator|ema|net", re.IGNORECASE)
+WEIGHTS_KEYS = frozenset(
+    {
+        "state_dict",
+        "model",
+        "model_state_dict",
+        "module",
+        "params",
+        "params_ema",
+        "weights",
+        "generator",
+        "ema",
+        "net",
+    }
+)
 
 
-def _weights_key(slices: Sequence[cst.SubscriptElement]) -> bool:
-    if len(slices) != 1 or not isinstance(slices[0].slice, cst.Index):
+def _weights_key(key: cst.BaseExpression) -> bool:
+    if not isinstance(key, cst.SimpleString):
         return False
-    key = slices[0].slice.value
-    return isinstance(key, cst.SimpleString) and _WEIGHTS_KEY.search(key.value) is not None
+    try:
+        text = key.evaluated_value
+    except (SyntaxError, ValueError, UnicodeError):
+        return False
+    return isinstance(text, str) and text in WEIGHTS_KEYS
+
+
+def _subscript_key(slices: Sequence[cst.SubscriptElement]) -> cst.BaseExpression | None:
+    if len(slices) != 1 or not isinstance(slices[0].slice, cst.Index):
+        return None
+    return slices[0].slice.value
 
 
 def _merged(stack: Sequence[cst.CSTNode]) -> bool:

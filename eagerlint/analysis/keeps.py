@@ -495,6 +495,9 @@ class _Analyzer:
             taken = [_not_default(p) for p in self._suite(stmt.body)]
             if bulk_test(stmt.test):
                 taken = [dataclasses.replace(p, bulk_keeps=p.keeps) for p in taken]
+            elif narrows(stmt.test):
+                # `if name.endswith("_scale"):` around it: what is kept inside is small.
+                taken = [dataclasses.replace(p, bulk_keeps=()) for p in taken]
             return taken + self._orelse(stmt.orelse)
         if isinstance(stmt, (cst.For, cst.While)):
             # One pass of an inner loop; its break/continue stay inside it.
@@ -730,7 +733,8 @@ def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:
     iteration = [p for p in paths if p.exit not in (Exit.RETURN, Exit.RAISE)]
     bulk = [k for p in iteration for k in p.bulk_keeps]
     if bulk:
-        return Drain(_containers(iteration), bulk[0], tuple(iteration), experts=True)
+        bulk_containers = tuple(dict.fromkeys(n for k in bulk if (n := container_of(k)) is not None))
+        return Drain(bulk_containers, bulk[0], tuple(iteration), experts=True)
     default = [p for p in iteration if p.default]
     rejects = [p for p in paths if p.default and p.exit is Exit.RAISE and p.via_else]
     if not default and not rejects:
@@ -755,10 +759,6 @@ def find_drain(loop: cst.For, context: Context | None = None) -> Drain | None:
     return Drain(tuple(containers), site, tuple(iteration))
 
 
-def _containers(paths: Sequence[Path]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(n for p in paths for k in p.keeps if (n := container_of(k)) is not None))
-
-
 # Words in a test that picks an MoE checkpoint's expert weights, and words that
 # narrow it to their small companions.
 _EXPERT = re.compile(r"expert", re.IGNORECASE)
@@ -768,17 +768,38 @@ _SMALL_PART = re.compile(r"scale|bias|norm|router|gate\b|zero|shared", re.IGNORE
 _ORDERING = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 
 
+# Comparisons that pick the other side or a share: `not in`, `is None`, ordering.
+_NOT_BULK = (cst.NotIn, cst.Is, *_ORDERING)
+
+
 def bulk_test(test: cst.BaseExpression) -> bool:
     """A test that picks the expert weights of an MoE checkpoint, most of its bytes:
     it names experts (`"experts" in name`, `is_expert`, `expert_id is not None`), and
-    nothing narrows them to scales, biases, norms or the router, or to a range of
-    expert ids (`lo <= expert_id < hi`: one rank's share)."""
+    nothing narrows them to scales, biases, norms or the router, to a range or set
+    of expert ids (`lo <= expert_id < hi`, `expert_id in self.local_ids`: one rank's
+    share), or turns it round (`not`, `not in`, `is None`)."""
     nodes = list(descendants(test))
     words = [n.value for n in nodes if isinstance(n, (cst.Name, cst.SimpleString))]
-    return (
-        any(_EXPERT.search(w) for w in words)
-        and not any(_SMALL_PART.search(w) for w in words)
-        and not any(isinstance(n, cst.ComparisonTarget) and isinstance(n.operator, _ORDERING) for n in nodes)
+    if not any(_EXPERT.search(w) for w in words) or narrows(test):
+        return False
+    for node in nodes:
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return False
+        if isinstance(node, cst.Comparison):
+            for target in node.comparisons:
+                if isinstance(target.operator, _NOT_BULK):
+                    return False
+                # A name test (`"experts" in name`), not a set of ids.
+                if isinstance(target.operator, cst.In) and not isinstance(node.left, cst.SimpleString):
+                    return False
+    return True
+
+
+def narrows(test: cst.BaseExpression) -> bool:
+    """A test that names the small companions of weights: scales, biases, norms, the router."""
+    return any(
+        isinstance(n, (cst.Name, cst.SimpleString)) and _SMALL_PART.search(n.value) is not None
+        for n in descendants(test)
     )
 
 

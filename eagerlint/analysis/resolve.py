@@ -97,13 +97,15 @@ class Resolver:
         assigned = re.compile(rf"\bself\.{re.escape(attr)}\s*(?::[^=\n]*)?=(?!=)")
         lines = self.view.outline.lines
         found: list[tuple[ModuleView, Block]] = []
+        assigns = False  # whether `cls` assigns the attribute at all
         for method in cls.children:
             if method.kind != "def" or not assigned.search(method.text(lines)):
                 continue
             node = self.view.source.function(method)
             for value in _assigned_to_self(node, attr) if node is not None else ():
+                assigns = True
                 found.extend(self._classes_of(cls, value, seen, depth))
-        if found:
+        if assigns:
             return found
         for base in cls.bases:
             owner, parent = self._class_named(base)

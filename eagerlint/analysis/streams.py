@@ -241,23 +241,39 @@ def is_producer_call(call: cst.Call, options: AnalysisOptions) -> bool:
     return last_part(name).endswith(PRODUCER_SUFFIXES) or _matches(name, options.stream_producers)
 
 
+# Tensor methods that make a private copy of what a mapped file hands out.
+COPYING_METHODS = frozenset({"to", "float", "half", "bfloat16", "double", "clone", "contiguous"})
+
+
 def is_handle_pairs(expr: cst.BaseExpression) -> bool:
-    """`((k, f.get_tensor(k)) for k in keys)`, also with `.to(dtype)` on the tensor:
-    a stream of `(name, tensor)` pairs read one by one from a `safe_open` handle."""
+    """`((k, f.get_tensor(k).to(dtype)) for k in keys)`: a stream of `(name, tensor)`
+    pairs read one by one from a `safe_open` handle and copied as they come (a
+    tensor of the handle itself only maps the file: keeping it holds no private
+    copy).  `f` is a name or an attribute chain, `k` the generator's variable."""
     if not isinstance(expr, cst.GeneratorExp) or not isinstance(expr.elt, cst.Tuple):
         return False
     parts = expr.elt.elements
     if len(parts) != 2 or not isinstance(parts[0].value, cst.Name):
         return False
     key = parts[0].value.value
-    return any(
-        isinstance(n, cst.Call)
-        and isinstance(n.func, cst.Attribute)
-        and n.func.attr.value == "get_tensor"
-        and len(n.args) >= 1
-        and isinstance(n.args[0].value, cst.Name)
-        and n.args[0].value.value == key
-        for n in descendants(parts[1].value)
+    if not (isinstance(expr.for_in.target, cst.Name) and expr.for_in.target.value == key):
+        return False
+    node, copied = parts[1].value, False
+    while (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in COPYING_METHODS
+    ):
+        node, copied = node.func.value, True
+    return (
+        copied
+        and isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "get_tensor"
+        and dotted_name(node.func.value) is not None
+        and len(node.args) >= 1
+        and isinstance(node.args[0].value, cst.Name)
+        and node.args[0].value.value == key
     )
 
 

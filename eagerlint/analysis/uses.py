@@ -53,7 +53,7 @@ class _UseFinder(StackVisitor):
         self.name = name
         self.after = after
         # The blocks that hold `after`: the `elif`/`else` of an `if` whose body
-        # holds it never runs after it.
+        # holds it never runs after it (unless a loop runs the `if` again).
         self.around = {id(n) for n in around}
         self.started = False
         self.stack: list[cst.CSTNode] = list(prefix)
@@ -89,7 +89,8 @@ class _UseFinder(StackVisitor):
         return False
 
     def visit_If(self, node: cst.If) -> bool:
-        if id(node.body) not in self.around:
+        # In a loop, the `else` runs after the body on a later pass.
+        if id(node.body) not in self.around or any(isinstance(n, (cst.For, cst.While)) for n in self.stack):
             return True
         self.walk(node.test)
         self.walk(node.body)

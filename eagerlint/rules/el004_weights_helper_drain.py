@@ -52,9 +52,11 @@ class Model:
 ```
 
 ## Fix safety
-No fix is applied by default.  When the helper partitions the stream and the
-caller feeds one partition to a lazy consumer before touching the others, the
-partition-drain rewrite is offered as an unsafe fix: it reorders the helper's
+No fix is applied by default, and none when the helper lives in another
+module or was found through the classes an attribute may hold.  When the
+helper partitions the stream and the caller feeds one partition to a lazy
+consumer before touching the others, the partition-drain rewrite is offered as
+an unsafe fix: it reorders the helper's
 side effects relative to the consumer's work, which eagerlint cannot prove
 harmless.
 """
@@ -90,6 +92,11 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
     if resolved.home is not view:
         where = resolved.home.resolver.module_name
         reason = f"the helper lives in another module (`{where}`)"
+        yield Match(message, call, event.where, found.flow, no_fix_reason=reason)
+        return
+    if view.resolve_call(call, event.cls) is None:
+        # Found through the classes an attribute may hold: the call may reach another.
+        reason = f"`{found.what}` may reach another class's method than the one that keeps"
         yield Match(message, call, event.where, found.flow, no_fix_reason=reason)
         return
     try:

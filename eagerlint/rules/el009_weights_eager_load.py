@@ -5,9 +5,11 @@ into private memory (`torch.load(path)` without `mmap=True`, safetensors'
 whole: in a `load_weights`, iterated, `.items()`, yielded, returned, merged
 with `.update()`, or handed on, also as one branch of a conditional expression
 (`state["net"] if "net" in state else state`); elsewhere, handed to
-`load_weights`/`load_state_dict` (also a part of it, `ckpt["model"]`), or the
-files of a loop merged into one mapping.  Looking up one entry by name is not
-reported.
+`load_weights`/`load_state_dict` (also a part of it, `ckpt["model"]`, or what a
+call makes of it), the files of a loop merged into one mapping, or returned by
+a function named for reading a checkpoint (`_load_checkpoint`, `*_state_dict`,
+`*weights*`: the whole mapping or its `"state_dict"`/`"model"` entry).  Looking
+up any other entry by name is not reported.
 
 safetensors' `load_file(path)` and `safe_open` are not reported: on the CPU
 their tensors are views of a memory map of the file (measured: 0 MB of
