@@ -69,16 +69,26 @@ def _kind(kind: type) -> int:
     return found
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    for name in _fields(type(node)):
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The nodes directly below `node` that the analysis reads, in source order."""
+    found: list[cst.CSTNode] = []
+    known = _KIND.get  # the per-type answer, looked up inline: this runs for every node
+    names = _FIELDS.get(type(node)) or _fields(type(node))
+    for name in names:
         value = getattr(node, name)
-        kind = _kind(type(value))
+        kind = known(type(value))
+        if kind is None:
+            kind = _kind(type(value))
         if kind == _NODE:
-            yield value
+            found.append(value)
         elif kind == _SEQUENCE:
             for item in value:
-                if _kind(type(item)) == _NODE:
-                    yield item
+                item_kind = known(type(item))
+                if item_kind is None:
+                    item_kind = _kind(type(item))
+                if item_kind == _NODE:
+                    found.append(item)
+    return found
 
 
 def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -87,7 +97,9 @@ def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(list(children(current))))
+        below = children(current)
+        below.reverse()
+        stack.extend(below)
 
 
 SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
