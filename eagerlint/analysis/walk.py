@@ -113,7 +113,7 @@ def runs_with(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = stack.pop()
         yield current
         if current is node or not isinstance(current, SCOPES):
-            stack.extend(reversed(list(children(current))))
+            stack.extend(reversed(children(current)))
 
 
 def enclosing_blocks(stack: Sequence[cst.CSTNode]) -> Iterator[tuple[Sequence[cst.CSTNode], int]]:

@@ -276,7 +276,7 @@ def _names_before(function: cst.FunctionDef, loop: cst.For) -> set[str]:
         elif isinstance(node, cst.Attribute):
             todo.append(node.value)
         else:
-            todo.extend(reversed(list(children(node))))
+            todo.extend(reversed(children(node)))
     return found
 
 
