@@ -806,17 +806,13 @@ def narrows(test: cst.BaseExpression) -> bool:
 def container_labels(drain: Drain) -> tuple[str, ...]:
     """The drain's containers as a reader names them: one rooted at `self` by its
     attribute (`self.expert_buffer`, not `self`)."""
-    found = (
-        container_label(k) if container_of(k) == "self" else container_of(k)
-        for p in drain.paths
-        for k in p.keeps
-        if container_of(k) in drain.containers
-    )
+    found = (container_label(k) for p in drain.paths for k in p.keeps if container_of(k) in drain.containers)
     return tuple(dict.fromkeys(n for n in found if n is not None))
 
 
 def container_label(stmt: cst.CSTNode) -> str | None:
-    """`self.buffer` for a keep into `self.buffer[...]`/`self.buffer.append(...)`."""
+    """`self.buffer` for a keep into `self.buffer[...]`/`self.buffer.append(...)`;
+    any other container by its root name (`container_of`)."""
     node: cst.BaseExpression | None = None
     if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
         node = stmt.value.func

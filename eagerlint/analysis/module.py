@@ -109,12 +109,17 @@ class ModuleView:
 
         The callee `resolve_call` finds; or, for `self.<attr>.<method>(...)`, the first
         of the methods that attribute's classes define that keeps them."""
-        resolved = self.resolve_call(call, cls)
-        candidates = [resolved] if resolved is not None else self.resolver.attribute_methods(call, cls)
-        for found in candidates:
-            param = param_for(found.func, found.owner is not None, call, arg)
-            if param is None:
-                continue
+        certain = self.param_of(call, cls, arg)
+        candidates = (
+            [certain]
+            if certain is not None
+            else [
+                (method, param)
+                for method in self.resolver.attribute_methods(call, cls)
+                if (param := param_for(method.func, method.owner is not None, call, arg)) is not None
+            ]
+        )
+        for found, param in candidates:
             flow = found.home.summary_of(found.func, found.owner, param).drain_flow
             if flow is not None:
                 return found, param, flow

@@ -241,7 +241,8 @@ def is_producer_call(call: cst.Call, options: AnalysisOptions) -> bool:
     return last_part(name).endswith(PRODUCER_SUFFIXES) or _matches(name, options.stream_producers)
 
 
-# Tensor methods that make a private copy of what a mapped file hands out.
+# Tensor methods that may make a private copy of what a mapped file hands out
+# (`.float()` of an fp32 tensor returns it as it is; a may-answer, for finding keeps).
 COPYING_METHODS = frozenset({"to", "float", "half", "bfloat16", "double", "clone", "contiguous"})
 
 
