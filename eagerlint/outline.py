@@ -122,7 +122,8 @@ def outline(text: str) -> Outline:
         indent = _indent(line) if "\f" in line[:lead] else lead
         while open_blocks and indent <= open_blocks[-1].indent and not _continues(lines, i):
             _close(open_blocks.pop(), i, lines)
-        header = _HEADER.match(line)
+        # A header's first word is `def`, `class` or `async`: skip the regex otherwise.
+        header = _HEADER.match(line) if stripped[0] in "dca" else None
         if header is None:
             continue
         start = _first_decorator(lines, i, indent)

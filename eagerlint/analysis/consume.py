@@ -40,6 +40,9 @@ def is_partial(event: Event) -> bool:
     )
 
 
+_OWN_LOOP_STOPS = frozenset((cst.For, cst.While, cst.FunctionDef, cst.Lambda))  # see walk.SCOPE_TYPES
+
+
 def _own_loop_body(loop: cst.For) -> list[cst.CSTNode]:
     """The loop's body without nested loops (whose `break` is their own)."""
     found: list[cst.CSTNode] = []
@@ -47,7 +50,7 @@ def _own_loop_body(loop: cst.For) -> list[cst.CSTNode]:
     while stack:
         node = stack.pop()
         found.append(node)
-        if not isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda)):
+        if type(node) not in _OWN_LOOP_STOPS:
             stack.extend(children(node))
     return found
 

@@ -91,10 +91,11 @@ def names_in(node: cst.CSTNode) -> set[str]:
     stack: list[cst.CSTNode] = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Name):
-            found.add(current.value)
-        elif isinstance(current, cst.Attribute):
-            stack.append(current.value)
+        kind = type(current)  # concrete classes: see `walk.SCOPE_TYPES`
+        if kind is cst.Name:
+            found.add(current.value)  # type: ignore[attr-defined]
+        elif kind is cst.Attribute:
+            stack.append(current.value)  # type: ignore[attr-defined]
         else:
             stack.extend(children(current))
     return found

@@ -156,6 +156,24 @@ class Retention:
 RETENTION_KEEP_METHODS = KEEP_METHODS | {"setdefault", "put", "put_nowait", "__setitem__"}
 
 
+# The node classes `_body_facts` reads (all concrete).
+_FACT_TYPES = frozenset(
+    (
+        cst.AssignTarget,
+        cst.AnnAssign,
+        cst.AugAssign,
+        cst.For,
+        cst.NamedExpr,
+        cst.WithItem,
+        cst.ExceptHandler,
+        cst.MatchAs,
+        cst.MatchStar,
+        cst.Call,
+        cst.Del,
+    )
+)
+
+
 def _body_facts(body: cst.CSTNode) -> tuple[set[str], set[str], bool]:
     """Names bound inside the loop body, containers emptied there, and whether
     anything in it could keep an element at all (a cheap no for most loops)."""
@@ -163,6 +181,8 @@ def _body_facts(body: cst.CSTNode) -> tuple[set[str], set[str], bool]:
     emptied: set[str] = set()
     may_keep = False
     for node in descendants(body):
+        if type(node) not in _FACT_TYPES:  # most nodes; see walk.SCOPE_TYPES
+            continue
         if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
             bound.update(target_names(node.target))
             may_keep |= isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript)

@@ -1,0 +1,38 @@
+"""The `type(node) in ...` tests of the hot loops equal `isinstance` only for node
+classes no other class derives from: this holds it for each set, so a libcst that
+grows a subclass fails here and not silently in the analysis."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+import eagerlint.engine  # noqa: F401  (imports every analysis module, and whatever it subclasses)
+from eagerlint.analysis import consume, keeps, walk
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    todo = [cls]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.append(sub)
+            todo.append(sub)
+    return found
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [walk.SCOPE_TYPES, consume._OWN_LOOP_STOPS, keeps._FACT_TYPES, frozenset((cst.Name, cst.Attribute))],
+    ids=["walk.SCOPE_TYPES", "consume._OWN_LOOP_STOPS", "keeps._FACT_TYPES", "cst_util.names_in"],
+)
+def test_type_sets_hold_only_concrete_classes(kinds: frozenset[type]) -> None:
+    assert kinds, "an empty set would test nothing"
+    for kind in kinds:
+        assert issubclass(kind, cst.CSTNode)
+        assert _all_subclasses(kind) == [], f"{kind.__name__} has subclasses: `type() in` would miss them"
+
+
+def test_a_subclass_would_be_caught() -> None:
+    # The check itself can fail: a class with a subclass is reported.
+    assert _all_subclasses(cst.BaseExpression)
