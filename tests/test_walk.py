@@ -8,7 +8,7 @@ import libcst as cst
 import pytest
 
 import eagerlint.engine  # noqa: F401  (imports every analysis module, and whatever it subclasses)
-from eagerlint.analysis import consume, keeps, walk
+from eagerlint.analysis import consume, flow, keeps, walk
 
 
 def _all_subclasses(cls: type) -> list[type]:
@@ -23,8 +23,22 @@ def _all_subclasses(cls: type) -> list[type]:
 
 @pytest.mark.parametrize(
     "kinds",
-    [walk.SCOPE_TYPES, consume._OWN_LOOP_STOPS, keeps._FACT_TYPES, frozenset((cst.Name, cst.Attribute))],
-    ids=["walk.SCOPE_TYPES", "consume._OWN_LOOP_STOPS", "keeps._FACT_TYPES", "cst_util.names_in"],
+    [
+        walk.SCOPE_TYPES,
+        consume._OWN_LOOP_STOPS,
+        keeps._FACT_TYPES,
+        flow.VALUE_TYPES,
+        frozenset((cst.Name, cst.Attribute, cst.Call, cst.Subscript)),
+        frozenset((cst.Await, cst.Assign)),
+    ],
+    ids=[
+        "walk.SCOPE_TYPES",
+        "consume._OWN_LOOP_STOPS",
+        "keeps._FACT_TYPES",
+        "flow.VALUE_TYPES",
+        "cst_util.names_in and _render",
+        "futures and keeps._derive",
+    ],
 )
 def test_type_sets_hold_only_concrete_classes(kinds: frozenset[type]) -> None:
     assert kinds, "an empty set would test nothing"

@@ -26,15 +26,16 @@ def callee_name(call: cst.Call) -> str | None:
 
 
 def _render(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
+    # Concrete classes, tested by type (see `walk.SCOPE_TYPES`).
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         base = _render(node.value)
         return None if base is None else f"{base}.{node.attr.value}"
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         base = _render(node.func)
         return None if base is None else f"{base}()"
-    if isinstance(node, cst.Subscript):
+    if type(node) is cst.Subscript:
         base = _render(node.value)
         return None if base is None else f"{base}[...]"
     return None
@@ -91,11 +92,10 @@ def names_in(node: cst.CSTNode) -> set[str]:
     stack: list[cst.CSTNode] = [node]
     while stack:
         current = stack.pop()
-        kind = type(current)  # concrete classes: see `walk.SCOPE_TYPES`
-        if kind is cst.Name:
-            found.add(current.value)  # type: ignore[attr-defined]
-        elif kind is cst.Attribute:
-            stack.append(current.value)  # type: ignore[attr-defined]
+        if type(current) is cst.Name:  # concrete classes: see `walk.SCOPE_TYPES`
+            found.add(current.value)
+        elif type(current) is cst.Attribute:
+            stack.append(current.value)
         else:
             stack.extend(children(current))
     return found

@@ -32,6 +32,13 @@ if TYPE_CHECKING:
     from eagerlint.analysis.source import ModuleSource
 
 
+# The expressions `FunctionWalker.value_of` can give a value (concrete classes,
+# tested by type first: see `walk.SCOPE_TYPES`).
+VALUE_TYPES = frozenset(
+    (cst.Name, cst.GeneratorExp, cst.ListComp, cst.SetComp, cst.DictComp, cst.Call, cst.IfExp)
+)
+
+
 class ValueKind(enum.Enum):
     STREAM = "stream"  # lazy: iterating it pulls weights one by one
     MATERIALIZED = "materialized"  # a container already holding streamed weights
@@ -181,6 +188,8 @@ class FunctionWalker(StackVisitor):
 
     # -- values ----------------------------------------------------------------
     def value_of(self, expr: cst.BaseExpression) -> WeightValue | None:
+        if type(expr) not in VALUE_TYPES:
+            return None
         if isinstance(expr, cst.Name):
             return self.env.get(expr.value)
         if isinstance(expr, cst.GeneratorExp):

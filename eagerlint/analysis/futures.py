@@ -147,9 +147,10 @@ def unbounded_submit(event: Event) -> cst.Call | None:
     assert isinstance(loop, cst.For)
     elements = tensor_names(loop.target)
     body = list(runs_with(loop.body))
-    if any(isinstance(n, cst.Await) for n in body):
+    # Concrete classes, tested by type (see `walk.SCOPE_TYPES`).
+    if any(type(n) is cst.Await for n in body):
         return None
-    calls = [n for n in body if isinstance(n, cst.Call)]
+    calls = [n for n in body if type(n) is cst.Call]
     if any(last_part(callee_name(c)) in WAITS for c in calls):
         return None
     submits = [

@@ -268,7 +268,7 @@ class _Analyzer:
 
     def _derive(self, body: cst.CSTNode) -> None:
         """Names assigned from an expression over an element are elements too."""
-        assigns = [n for n in descendants(body) if isinstance(n, cst.Assign)]
+        assigns = [n for n in descendants(body) if type(n) is cst.Assign]  # see walk.SCOPE_TYPES
         for _ in range(3):  # chains like a = f(w); b = g(a) settle quickly
             for node in assigns:
                 if names_in(node.value) & self.elements and not holds_nothing_of(node.value):
