@@ -8,7 +8,7 @@ import libcst as cst
 import pytest
 
 import eagerlint.engine  # noqa: F401  (imports every analysis module, and whatever it subclasses)
-from eagerlint.analysis import consume, flow, keeps, walk
+from eagerlint.analysis import consume, keeps, walk
 
 
 def _all_subclasses(cls: type) -> list[type]:
@@ -27,7 +27,7 @@ def _all_subclasses(cls: type) -> list[type]:
         walk.SCOPE_TYPES,
         consume._OWN_LOOP_STOPS,
         keeps._FACT_TYPES,
-        flow.VALUE_TYPES,
+        frozenset((cst.Name, cst.GeneratorExp, cst.ListComp, cst.SetComp, cst.DictComp, cst.Call, cst.IfExp)),
         frozenset((cst.Name, cst.Attribute, cst.Call, cst.Subscript)),
         frozenset((cst.Await, cst.Assign)),
     ],
@@ -35,7 +35,7 @@ def _all_subclasses(cls: type) -> list[type]:
         "walk.SCOPE_TYPES",
         "consume._OWN_LOOP_STOPS",
         "keeps._FACT_TYPES",
-        "flow.VALUE_TYPES",
+        "flow.FunctionWalker.value_of",
         "cst_util.names_in and _render",
         "futures and keeps._derive",
     ],

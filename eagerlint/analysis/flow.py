@@ -32,13 +32,6 @@ if TYPE_CHECKING:
     from eagerlint.analysis.source import ModuleSource
 
 
-# The expressions `FunctionWalker.value_of` can give a value (concrete classes,
-# tested by type first: see `walk.SCOPE_TYPES`).
-VALUE_TYPES = frozenset(
-    (cst.Name, cst.GeneratorExp, cst.ListComp, cst.SetComp, cst.DictComp, cst.Call, cst.IfExp)
-)
-
-
 class ValueKind(enum.Enum):
     STREAM = "stream"  # lazy: iterating it pulls weights one by one
     MATERIALIZED = "materialized"  # a container already holding streamed weights
@@ -188,11 +181,10 @@ class FunctionWalker(StackVisitor):
 
     # -- values ----------------------------------------------------------------
     def value_of(self, expr: cst.BaseExpression) -> WeightValue | None:
-        if type(expr) not in VALUE_TYPES:
-            return None
-        if isinstance(expr, cst.Name):
+        # Concrete classes, tested by type (see `walk.SCOPE_TYPES`): most expressions miss them all.
+        if type(expr) is cst.Name:
             return self.env.get(expr.value)
-        if isinstance(expr, cst.GeneratorExp):
+        if type(expr) is cst.GeneratorExp:
             inner = self.value_of(expr.for_in.iter)
             if inner is not None and inner.kind is ValueKind.STREAM:
                 return inner.then(self._step(expr, "lazily transformed by a generator expression"))
@@ -200,14 +192,14 @@ class FunctionWalker(StackVisitor):
                 note = "stream of `(name, get_tensor(name))` pairs read from a file handle"
                 return WeightValue(ValueKind.STREAM, (self._step(expr, note),))
             return None
-        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.DictComp)):
+        if type(expr) is cst.ListComp or type(expr) is cst.SetComp or type(expr) is cst.DictComp:
             inner = self.value_of(expr.for_in.iter)
             if inner is None:
                 return None
             return inner.then(self._step(expr, "materialized by a comprehension"), ValueKind.MATERIALIZED)
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self._call_value(expr)
-        if isinstance(expr, cst.IfExp):
+        if type(expr) is cst.IfExp:
             # `w.items() if isinstance(w, Mapping) else w`: a stream is no Mapping.
             branch = streams.container_guard(expr)
             return None if branch is None else self.value_of(branch)

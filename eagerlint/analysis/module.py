@@ -110,15 +110,14 @@ class ModuleView:
         The callee `resolve_call` finds; or, for `self.<attr>.<method>(...)`, the first
         of the methods that attribute's classes define that keeps them."""
         certain = self.param_of(call, cls, arg)
-        candidates = (
-            [certain]
-            if certain is not None
-            else [
-                (method, param)
-                for method in self.resolver.attribute_methods(call, cls)
-                if (param := param_for(method.func, method.owner is not None, call, arg)) is not None
-            ]
-        )
+        if certain is not None:
+            candidates = [certain]
+        else:
+            candidates = []
+            for method in self.resolver.attribute_methods(call, cls):
+                param = param_for(method.func, method.owner is not None, call, arg)
+                if param is not None:
+                    candidates.append((method, param))
         for found, param in candidates:
             flow = found.home.summary_of(found.func, found.owner, param).drain_flow
             if flow is not None:
