@@ -55,6 +55,9 @@ NOT_TENSOR_TYPES = frozenset(
     }
 )
 MAX_PATHS = 512
+# Methods of a model that list its own parameters and buffers: a membership test
+# against what they return is true for nearly every tensor of its checkpoint.
+OWN_STATE_METHODS = frozenset({"named_parameters", "named_buffers", "state_dict"})
 # Calls through these names report on an element; they do not load it.
 LOGGING_ROOTS = frozenset({"logger", "logging", "log", "print", "warnings", "warn"})
 
@@ -513,6 +516,9 @@ class _Analyzer:
             known = self._known_test(stmt.test)
             if known is not None:  # decided by the element type: no branch
                 return self._suite(stmt.body) if known else self._orelse(stmt.orelse)
+            if self.context.own_membership(stmt.test):
+                # True for nearly every tensor: the body is the default path, the else the rare one.
+                return self._suite(stmt.body) + [_not_default(p) for p in self._orelse(stmt.orelse)]
             taken = [_not_default(p) for p in self._suite(stmt.body)]
             if bulk_test(stmt.test):
                 taken = [dataclasses.replace(p, bulk_keeps=p.keeps) for p in taken]
@@ -546,23 +552,32 @@ class _Analyzer:
         return [dataclasses.replace(p, via_else=True) for p in self._suite(orelse.body)]
 
 
-def _state_aliases(body: cst.CSTNode) -> frozenset[str]:
-    """Names `body` binds only to `None` or to an attribute of `self` (`p = self.up`,
-    in any branch), never to anything else."""
+def bound_only_to(body: cst.CSTNode, ok: Callable[[cst.BaseExpression], bool]) -> frozenset[str]:
+    """Names `body` binds (in any branch) only by plain assignment to values `ok`
+    accepts, never otherwise (an augmented assignment, a loop or `with` target, `:=`)."""
     only: dict[str, bool] = {}
     for node in runs_with(body):
         if isinstance(node, cst.Assign):
             for t in node.targets:
-                ok = isinstance(t.target, cst.Name) and _part_of_self(node.value)
+                fine = isinstance(t.target, cst.Name) and ok(node.value)
                 for name in target_names(t.target):
-                    only[name] = only.get(name, True) and ok
+                    only[name] = only.get(name, True) and fine
+        elif isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name):
+            name = node.target.value
+            only[name] = only.get(name, True) and node.value is not None and ok(node.value)
         elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
             for name in target_names(node.target):
                 only[name] = False
         elif isinstance(node, cst.WithItem) and node.asname is not None:
             for name in target_names(node.asname.name):
                 only[name] = False
-    return frozenset(name for name, ok in only.items() if ok and name != "self")
+    return frozenset(name for name, fine in only.items() if fine)
+
+
+def _state_aliases(body: cst.CSTNode) -> frozenset[str]:
+    """Names `body` binds only to `None` or to an attribute of `self` (`p = self.up`,
+    in any branch), never to anything else."""
+    return bound_only_to(body, _part_of_self) - {"self"}
 
 
 def _part_of_self(value: cst.BaseExpression) -> bool:
@@ -630,6 +645,7 @@ class Context:
     ) -> None:
         self._func = func
         self._other_objects: frozenset[str] | None = None
+        self._own_state: frozenset[str] | None = None
         # id(loop) -> (loop, its paths): a loop is asked for its drain and its keeps.
         self.paths: dict[int, tuple[cst.For, list[Path] | None]] = {}
         # Whether a call is to a function declared to return a scalar (`-> str`).
@@ -641,6 +657,42 @@ class Context:
         if self._other_objects is None:
             self._other_objects = other_objects(self._func) if self._func is not None else frozenset()
         return self._other_objects
+
+    def own_membership(self, test: cst.BaseExpression) -> bool:
+        """`name in params_dict`, `name in self.state_dict()`: a test against the
+        model's own parameters or buffers, true for nearly every tensor of its
+        checkpoint, so it bounds nothing (a typo'd or foreign name is the rare case)."""
+        if not (
+            type(test) is cst.Comparison
+            and len(test.comparisons) == 1
+            and type(test.comparisons[0].operator) is cst.In
+        ):
+            return False
+        mapping = test.comparisons[0].comparator
+        if type(mapping) is cst.Name:
+            if self._own_state is None:
+                self._own_state = own_state_names(self._func) if self._func is not None else frozenset()
+            return mapping.value in self._own_state
+        return own_state_value(mapping)
+
+
+def own_state_value(value: cst.BaseExpression) -> bool:
+    """`dict(self.named_parameters())`, `self.state_dict()`, `dict(self.model.named_buffers())`,
+    and a dict comprehension over one of them: the model's own parameters or buffers."""
+    if type(value) is cst.Call and dotted_name(value.func) == "dict" and len(value.args) == 1:
+        value = value.args[0].value
+    elif type(value) is cst.DictComp:
+        value = value.for_in.iter
+        if type(value) is cst.Call and type(value.func) is cst.Attribute and value.func.attr.value == "items":
+            return own_state_value(value.func.value)
+    if not (type(value) is cst.Call and type(value.func) is cst.Attribute):
+        return False
+    return value.func.attr.value in OWN_STATE_METHODS and root_name(value.func.value) == "self"
+
+
+def own_state_names(func: cst.FunctionDef) -> frozenset[str]:
+    """Local names `func` binds only to its model's own parameters or buffers."""
+    return bound_only_to(func.body, own_state_value)
 
 
 # Objects whose `update(...)` digests its argument and keeps none of it.
@@ -662,20 +714,7 @@ def _is_hasher(value: cst.BaseExpression) -> bool:
 def other_objects(func: cst.FunctionDef) -> frozenset[str]:
     """Local names `func` itself binds only to hash objects (`hashlib.sha256()`,
     `hmac.new(...)`): their `update(...)` keeps nothing."""
-    hashers: dict[str, bool] = {}
-    for node in runs_with(func.body):
-        if isinstance(node, cst.Assign):
-            for t in node.targets:
-                for name in target_names(t.target):
-                    ok = _is_hasher(node.value) and isinstance(t.target, cst.Name)
-                    hashers[name] = hashers.get(name, True) and ok
-        elif isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name):
-            name = node.target.value
-            hashers[name] = hashers.get(name, True) and node.value is not None and _is_hasher(node.value)
-        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
-            for name in target_names(node.target):
-                hashers[name] = False
-    return frozenset(name for name, ok in hashers.items() if ok)
+    return bound_only_to(func.body, _is_hasher)
 
 
 def _loop_paths(loop: cst.For, context: Context | None) -> list[Path] | None:
