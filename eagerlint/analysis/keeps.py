@@ -516,7 +516,7 @@ class _Analyzer:
             known = self._known_test(stmt.test)
             if known is not None:  # decided by the element type: no branch
                 return self._suite(stmt.body) if known else self._orelse(stmt.orelse)
-            if self.context.own_membership(stmt.test):
+            if self.context.own_membership(stmt.test, self.local):
                 # True for nearly every tensor: the body is the default path, the else the rare one.
                 return self._suite(stmt.body) + [_not_default(p) for p in self._orelse(stmt.orelse)]
             taken = [_not_default(p) for p in self._suite(stmt.body)]
@@ -642,10 +642,12 @@ class Context:
         self,
         func: cst.FunctionDef | None = None,
         returns_scalar: Callable[[cst.Call], bool] = lambda call: False,
+        stack: Sequence[cst.CSTNode] = (),
     ) -> None:
         self._func = func
+        # The loop's ancestors, ending with it: where its function binds names before it.
+        self._stack = stack
         self._other_objects: frozenset[str] | None = None
-        self._own_state: frozenset[str] | None = None
         # id(loop) -> (loop, its paths): a loop is asked for its drain and its keeps.
         self.paths: dict[int, tuple[cst.For, list[Path] | None]] = {}
         # Whether a call is to a function declared to return a scalar (`-> str`).
@@ -658,10 +660,12 @@ class Context:
             self._other_objects = other_objects(self._func) if self._func is not None else frozenset()
         return self._other_objects
 
-    def own_membership(self, test: cst.BaseExpression) -> bool:
+    def own_membership(self, test: cst.BaseExpression, loop_local: set[str]) -> bool:
         """`name in params_dict`, `name in self.state_dict()`: a test against the
         model's own parameters or buffers, true for nearly every tensor of its
-        checkpoint, so it bounds nothing (a typo'd or foreign name is the rare case)."""
+        checkpoint, so it bounds nothing (a typo'd or foreign name is the rare case).
+        A local counts when its last binding before the loop, in a block around it,
+        is such a mapping and the loop body does not rebind it (`loop_local`)."""
         if not (
             type(test) is cst.Comparison
             and len(test.comparisons) == 1
@@ -669,11 +673,27 @@ class Context:
         ):
             return False
         mapping = test.comparisons[0].comparator
-        if type(mapping) is cst.Name:
-            if self._own_state is None:
-                self._own_state = own_state_names(self._func) if self._func is not None else frozenset()
-            return mapping.value in self._own_state
-        return own_state_value(mapping)
+        if type(mapping) is not cst.Name:
+            return own_state_value(mapping)
+        name = mapping.value
+        if name in loop_local:
+            return False
+        for body, index in enclosing_blocks(self._stack):
+            for stmt in reversed(body[:index]):
+                if name not in names_in(stmt):
+                    continue
+                if type(stmt) is cst.SimpleStatementLine and len(stmt.body) == 1:
+                    small = stmt.body[0]
+                    if (
+                        type(small) is cst.Assign
+                        and len(small.targets) == 1
+                        and type(small.targets[0].target) is cst.Name
+                        and small.targets[0].target.value == name
+                    ):
+                        return own_state_value(small.value)
+                if name in _body_facts(stmt)[0]:
+                    return False  # bound otherwise, or in a branch: not known
+        return False
 
 
 def own_state_value(value: cst.BaseExpression) -> bool:
@@ -688,11 +708,6 @@ def own_state_value(value: cst.BaseExpression) -> bool:
     if not (type(value) is cst.Call and type(value.func) is cst.Attribute):
         return False
     return value.func.attr.value in OWN_STATE_METHODS and root_name(value.func.value) == "self"
-
-
-def own_state_names(func: cst.FunctionDef) -> frozenset[str]:
-    """Local names `func` binds only to its model's own parameters or buffers."""
-    return bound_only_to(func.body, own_state_value)
 
 
 # Objects whose `update(...)` digests its argument and keeps none of it.

@@ -182,7 +182,9 @@ def _loop(event: Event, view: ModuleView) -> Materialization | None:
 
 def loop_context(event: Event, view: ModuleView) -> Context:
     """What the function around a loop event says about its names and calls."""
-    return Context(event.function, lambda call: view.returns_scalar(call, event.cls, event.function))
+    return Context(
+        event.function, lambda call: view.returns_scalar(call, event.cls, event.function), event.stack
+    )
 
 
 def _kept_for_a_loader(event: Event, context: Context, view: ModuleView) -> Drain | None:
