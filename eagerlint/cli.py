@@ -227,7 +227,7 @@ def _check(args: argparse.Namespace) -> int:
         print("eagerlint: error: `-` (stdin) cannot be combined with other paths", file=sys.stderr)
         return EXIT_ERROR
     try:
-        run = _run_stdin(args, settings, mode) if stdin else _run_paths(args, paths, configs, mode)
+        run = _run_stdin(args, configs, mode) if stdin else _run_paths(args, paths, configs, mode)
     except config.ConfigError as exc:  # a configuration above a file named outside the tree
         return _error(str(exc))
     run.encode_fixes()
@@ -390,13 +390,30 @@ def _write_baseline(args: argparse.Namespace, run: _Run, settings: Settings, sta
     return status
 
 
-def _run_stdin(args: argparse.Namespace, settings: Settings, mode: FixMode) -> _Run:
-    from eagerlint.pipeline import FixMode, check_bytes
+def _run_stdin(args: argparse.Namespace, configs: Configs, mode: FixMode) -> _Run:
+    """Source from stdin, judged as the file `--stdin-filename` names (ruff's
+    convention): with the settings of that file's nearest configuration, and with
+    its imports resolved in the tree around it."""
+    from eagerlint.pipeline import FixMode, check_bytes, make_project
 
     name = args.stdin_filename or "-"
     data = sys.stdin.buffer.read()
-    result = check_bytes(data, name, settings, mode)
-    return _Run([result], {name: data}, lambda n: check_bytes(data, n, settings, FixMode.NONE))
+    if args.stdin_filename is None:
+        settings, project = configs.fallback, None
+    else:
+        settings = configs.for_file(Path(name))
+        project = make_project([Path(name)], settings)
+        _warn_loaded(configs)
+    result = check_bytes(data, name, settings, mode, project)
+    return _Run([result], {name: data}, lambda n: check_bytes(data, n, settings, FixMode.NONE, project))
+
+
+def _warn_loaded(configs: Configs) -> None:
+    """The warnings of each configuration read besides the one of the current folder."""
+    for other in configs.loaded():
+        if other is not configs.fallback:
+            for warning in other.warnings:
+                print(f"eagerlint: warning: {warning}", file=sys.stderr)
 
 
 def _run_paths(args: argparse.Namespace, paths: list[Path], configs: Configs, mode: FixMode) -> _Run:
@@ -412,10 +429,7 @@ def _run_paths(args: argparse.Namespace, paths: list[Path], configs: Configs, mo
         for m in discovered
         if isinstance(m, discover.Problem)
     ]
-    for other in configs.loaded():
-        if other is not configs.fallback:
-            for warning in other.warnings:
-                print(f"eagerlint: warning: {warning}", file=sys.stderr)
+    _warn_loaded(configs)
     sources: dict[str, bytes] = {}
     group_of: dict[str, tuple[Settings, list[Path]]] = {}
     for settings, files in configs.groups.values():

@@ -405,3 +405,48 @@ def test_help_lists_formats_exit_codes_and_the_rules(project: Path) -> None:
         assert "full, concise, json" in r.stdout and "sarif" in r.stdout
         assert "exit codes:" in r.stdout and "  2  a usage or configuration error" in r.stdout
         assert "eagerlint rule --all" in r.stdout
+
+
+def test_stdin_takes_the_config_and_imports_of_the_file_it_names(tmp_path: Path) -> None:
+    # ruff's convention: --stdin-filename settles the configuration (the nearest one
+    # above that file, not the current folder's), and the file's imports resolve in
+    # the tree around it, as they would for the file on disk.
+    pkg = tmp_path / "sub" / "pkg"
+    pkg.mkdir(parents=True)
+    (tmp_path / "sub" / "pyproject.toml").write_text('[tool.eagerlint]\nignore = ["EL001"]\n')
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helpers.py").write_text("def keep_all(items):\n    return list(items)\n")
+    source = (
+        "from pkg.helpers import keep_all\n\n\n"
+        "class M:\n"
+        "    def load_weights(self, weights):\n"
+        "        kept = keep_all(weights)\n"
+        "        return self.loader.load_weights(kept)\n"
+    )
+    named = eagerlint(
+        "check",
+        "-",
+        "--stdin-filename",
+        "sub/pkg/m.py",
+        "--output-format",
+        "concise",
+        "--select",
+        "EL001,EL004",
+        cwd=tmp_path,
+        stdin=source,
+    )
+    assert "sub/pkg/m.py:6:16: EL004" in named.stdout, named.stdout + named.stderr
+    ignored = eagerlint(
+        "check",
+        "-",
+        "--stdin-filename",
+        "sub/pkg/m.py",
+        "--output-format",
+        "concise",
+        cwd=tmp_path,
+        stdin=LLAMA,
+    )
+    assert ignored.returncode == 0 and "EL001" not in ignored.stdout, ignored.stdout
+    # Without a name, the current folder's settings (none here): EL001 is reported.
+    unnamed = eagerlint("check", "-", "--output-format", "concise", cwd=tmp_path, stdin=LLAMA)
+    assert unnamed.returncode == 1 and "EL001" in unnamed.stdout
