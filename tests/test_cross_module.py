@@ -129,3 +129,63 @@ def test_multi_pass_through_a_helper_of_another_module(tmp_path: Path) -> None:
     # The read inside the helper, in the other file, is on the path.
     assert steps[2][0] == "enginepkg/loader_utils.py" and "read to the end by has_lora()" in steps[2][1]
     assert steps[-1] == ("enginepkg/model.py", "and consumed again")
+
+
+FACTORY_WRAPPER = """\
+from engine.utils import init_vllm_registered_model
+
+
+class Wrapper:
+    def __init__(self, vllm_config, prefix=""):
+        if vllm_config.stage == "thinker":
+            self.thinker = init_vllm_registered_model(
+                vllm_config=vllm_config, prefix=prefix, architectures=["ThinkerForCausalLM"]
+            )
+            self.model = self.thinker
+        else:
+            self.model = init_vllm_registered_model(
+                vllm_config=vllm_config, architectures=["StreamsForCausalLM"]
+            )
+
+    def load_weights(self, weights):
+        return self.model.load_weights(weights)
+
+
+class ElsewhereWrapper:
+    def __init__(self, vllm_config):
+        self.model = init_vllm_registered_model(vllm_config=vllm_config, architectures=["FarForCausalLM"])
+
+    def load_weights(self, weights):
+        return self.model.load_weights(weights)
+"""
+FACTORY_THINKER = """\
+class ThinkerForCausalLM:
+    def load_weights(self, weights):
+        weights = [(name.removeprefix("thinker."), w) for name, w in weights]
+        return self.loader.load_weights(weights)
+"""
+FACTORY_STREAMS = """\
+class StreamsForCausalLM:
+    def load_weights(self, weights):
+        return self.loader.load_weights(weights)
+"""
+
+
+def test_a_submodel_built_by_architecture_name_is_followed(tmp_path: Path) -> None:
+    # `init_vllm_registered_model(..., architectures=["X"])` builds class X of the
+    # registry: found in a module of the caller's own package (vLLM-Omni's Step-Audio2).
+    models = tmp_path / "engine" / "models"
+    (models / "audio").mkdir(parents=True)
+    (models / "far").mkdir()
+    (tmp_path / "engine" / "__init__.py").write_text("")
+    (tmp_path / "engine" / "utils.py").write_text("def init_vllm_registered_model(**kw):\n    return None\n")
+    for folder in (models, models / "audio", models / "far"):
+        (folder / "__init__.py").write_text("")
+    (models / "audio" / "wrapper.py").write_text(FACTORY_WRAPPER)
+    (models / "audio" / "thinker.py").write_text(FACTORY_THINKER)
+    (models / "audio" / "streams.py").write_text(FACTORY_STREAMS)
+    # A class of that name in another package is not the one meant.
+    (models / "far" / "far.py").write_text(FACTORY_THINKER.replace("ThinkerForCausalLM", "FarForCausalLM"))
+    r = eagerlint("check", "engine/models/audio/wrapper.py", "--output-format", "json", cwd=tmp_path)
+    # Only the may-answer that keeps counts (the thinker); the other stage streams.
+    assert reported(r) == {("engine/models/audio/wrapper.py", 17, "EL004")}

@@ -104,6 +104,9 @@ def _absolute(name: str, package: str) -> str | None:
 SOURCE_ROOTS = (".", "src")  # below the project root, as ruff's `src` default
 
 
+_CLASS = re.compile(rb"^class[ \t]+(\w+)", re.M)
+
+
 @dataclass
 class Project:
     """The files being checked, the project root around them, and the modules
@@ -118,6 +121,8 @@ class Project:
     _modules: dict[str, ModuleView | None] = field(default_factory=dict)
     _paths: dict[str, list[str]] = field(default_factory=dict)
     _sources: tuple[Path, ...] | None = None
+    # Folder -> its modules' top-level class names (`modules_defining`).
+    _folders: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, paths: Iterable[Path], root: Path | None = None) -> Project:
@@ -190,6 +195,33 @@ class Project:
                 found = None
         self._modules[module] = found
         return found
+
+    def modules_defining(self, folder: Path, cls: str) -> list[str]:
+        """The modules (file stems) of `folder` that define a top-level class `cls`,
+        among the files this project may read; each folder is read once."""
+        key = os.path.abspath(folder)
+        index = self._folders.get(key)
+        if index is None:
+            index = self._folders[key] = self._classes_by_module(key)
+        return [stem for stem, classes in index.items() if cls in classes]
+
+    def _classes_by_module(self, folder: str) -> dict[str, frozenset[str]]:
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            return {}
+        index: dict[str, frozenset[str]] = {}
+        for name in names:
+            path = os.path.join(folder, name)
+            if not name.endswith(".py") or name == "__init__.py" or not self._opens(path):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            index[name[:-3]] = frozenset(m.decode("ascii", "replace") for m in _CLASS.findall(text))
+        return index
 
     def _opens(self, path: str) -> bool:
         return path in self.files or (self.readable(path) and os.path.isfile(path))

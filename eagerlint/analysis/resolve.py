@@ -130,7 +130,27 @@ class Resolver:
             owner, block = self._class_named(name) if name else (None, None)
             if owner is not None and block is not None:
                 return [(owner, block)]
+            return [found for arch in _architectures(value) if (found := self._architecture(arch))]
         return []
+
+    def _architecture(self, arch: str) -> tuple[ModuleView, Block] | None:
+        """The class a registry factory builds for architecture `arch`
+        (`init_vllm_registered_model(..., architectures=["X"])`): a class named `X`
+        here, imported, or defined in a module of this module's own package, as
+        engines keep a model's parts together (a may-answer, as for any attribute)."""
+        owner, block = self._class_named(arch)
+        if owner is not None and block is not None:
+            return owner, block
+        if self.project is None:
+            return None
+        here = Path(self.view.filename)
+        package = self.module_name if here.name == "__init__.py" else self.module_name.rpartition(".")[0]
+        for stem in self.project.modules_defining(here.parent, arch):
+            other = self._other(f"{package}.{stem}" if package else stem)
+            found = other.outline.cls(arch) if other is not None else None
+            if other is not None and found is not None:
+                return other, found
+        return None
 
     def function_named(self, name: str, *, local_only: bool = False) -> Resolved | None:
         block = self.view.outline.function(name)
@@ -275,3 +295,17 @@ def param_for(func: cst.FunctionDef, is_method: bool, call: cst.Call, arg: cst.A
     params = streams.positional_params(func, is_method=is_method)
     index = positional.index(arg)
     return params[index] if index < len(params) else None
+
+
+def _architectures(call: cst.Call) -> list[str]:
+    """The string literals of a call's `architectures=[...]` argument."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "architectures":
+            value = arg.value
+            if isinstance(value, (cst.List, cst.Tuple)):
+                return [
+                    el.value.evaluated_value
+                    for el in value.elements
+                    if isinstance(el.value, cst.SimpleString) and isinstance(el.value.evaluated_value, str)
+                ]
+    return []
