@@ -691,6 +691,13 @@ class Context:
                         and small.targets[0].target.value == name
                     ):
                         return own_state_value(small.value)
+                    if (
+                        type(small) is cst.AnnAssign
+                        and type(small.target) is cst.Name
+                        and small.target.value == name
+                        and small.value is not None
+                    ):
+                        return own_state_value(small.value)
                 if name in _body_facts(stmt)[0]:
                     return False  # bound otherwise, or in a branch: not known
         return False
@@ -698,16 +705,25 @@ class Context:
 
 def own_state_value(value: cst.BaseExpression) -> bool:
     """`dict(self.named_parameters())`, `self.state_dict()`, `dict(self.model.named_buffers())`,
-    and a dict comprehension over one of them: the model's own parameters or buffers."""
+    and a dict comprehension over one of them that keeps all but what an `if not ...`
+    leaves out: the model's own parameters or buffers.  A comprehension that keeps only
+    what a test picks (`if n.startswith("head.")`) may be a small part."""
     if type(value) is cst.Call and dotted_name(value.func) == "dict" and len(value.args) == 1:
         value = value.args[0].value
     elif type(value) is cst.DictComp:
-        value = value.for_in.iter
+        comp = value.for_in
+        if comp.inner_for_in is not None or not all(_leaves_out(c.test) for c in comp.ifs):
+            return False
+        value = comp.iter
         if type(value) is cst.Call and type(value.func) is cst.Attribute and value.func.attr.value == "items":
             return own_state_value(value.func.value)
     if not (type(value) is cst.Call and type(value.func) is cst.Attribute):
         return False
     return value.func.attr.value in OWN_STATE_METHODS and root_name(value.func.value) == "self"
+
+
+def _leaves_out(test: cst.BaseExpression) -> bool:
+    return type(test) is cst.UnaryOperation and type(test.operator) is cst.Not
 
 
 # Objects whose `update(...)` digests its argument and keeps none of it.
