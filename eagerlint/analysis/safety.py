@@ -761,8 +761,11 @@ def decide_loop(
     if captured is not None:
         return Verdict(None, f"the loop makes a closure over `{captured}`, which a generator would rebind")
     iter_reads, iter_calls, iter_own = lazy_part(loop.iter, view, stack, cls)
+    # What the loop draws from, through aliases (`stream = weights; for ... in stream`),
+    # as for a comprehension: a use of `weights` after a consumer that stops early
+    # reads what the generator left.
     production = Production(
-        loop.iter, stream_names(facts.stream), reads | iter_reads, None, iter_calls, iter_own
+        loop.iter, sources_of(facts.stream, view, stack), reads | iter_reads, None, iter_calls, iter_own
     )
     uses = uses_after(facts.container, loop, stack)
     if len(uses) != 1:

@@ -89,8 +89,13 @@ TRANSFORMS = {
     "star_list": P("[*{src}]"),
     "star_tuple": P("(*{src},)"),
     "list_map": P("list(map(self.rename_item, {src}))"),
+    # A loop that appends each element (filtered by `continue`) to `{m}`: the loop
+    # rewrite turns it into a generator (rendered by `_loop_transform`).
+    "loop": P("", 4),
 }
-WITH_ELEMENT = frozenset({"listcomp", "list_genexp", "tuple_genexp"})
+WITH_ELEMENT = frozenset({"listcomp", "list_genexp", "tuple_genexp", "loop"})
+# Transforms that are statements: they bind the materialized name themselves.
+STATEMENTS = frozenset({"loop"})
 
 ELTS = {
     "pair": P("(n, w)", 4),
@@ -271,6 +276,8 @@ def normalise(spec: Spec) -> Spec | None:
         spec = replace(spec, again="weights")
     if spec.transform not in WITH_ELEMENT:
         spec = replace(spec, elt="pair", cond="")
+    if spec.transform in STATEMENTS:
+        spec = replace(spec, bind="ws")  # the loop fills `ws`; `weights` is what it reads
     if spec.bind == "inline":
         spec = replace(spec, between=())
         if "next_m" in spec.body or "len_m" in spec.after or spec.ret == "reuse_m":
@@ -406,7 +413,10 @@ def render(spec: Spec) -> str:
         inner.append("fs = []")
     if "last" in needs:
         inner.append("last = None")
-    if spec.bind != "inline":
+    if spec.transform in STATEMENTS:
+        inner.append(_loop_transform(m, src, elt.code, CONDS[spec.cond].code))
+        ws = m
+    elif spec.bind != "inline":
         inner.append(BINDS[spec.bind].code.format(ws=value))
         ws = m
     else:
@@ -452,6 +462,14 @@ def render(spec: Spec) -> str:
         )
     parts.append(cls)
     return "\n\n".join(parts)
+
+
+def _loop_transform(container: str, src: str, elt: str, cond: str) -> str:
+    """`container = []`, then a loop over `src` that appends `elt` for the elements
+    the filter keeps (`cond` is a comprehension's ` if <test>`)."""
+    test = cond.removeprefix(" if ")
+    skip = f"    if not ({test}):\n        continue\n" if test else ""
+    return f"{container} = []\nfor n, w in {src}:\n{skip}    {container}.append({elt})"
 
 
 # -- drawing -----------------------------------------------------------------------

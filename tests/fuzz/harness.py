@@ -124,6 +124,7 @@ _ORDER: dict[str, list[str]] = {
         "star_list",
         "star_tuple",
         "list_map",
+        "loop",
     ],
     "elt": list(generator.ELTS),
     "cond": list(generator.CONDS),

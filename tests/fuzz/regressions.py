@@ -638,4 +638,22 @@ class Model(Recorder):
 """,
         (("x2", 1), ("x3", -3)),
     ),
+    Regression(
+        # Found when the loop rewrite joined the fuzzer: the loop reads an alias of the
+        # stream, the consumer stops at once, and the stream is read afterwards.
+        "e-loop-alias-break-then-next",
+        "e",
+        """\
+class Model(Recorder):
+    def load_weights(self, weights):
+        stream = weights
+        ws = []
+        for n, w in stream:
+            ws.append((n, w))
+        for n, w in ws:
+            break
+        return next(weights, None)
+""",
+        (("x0", 1), ("a1", 6)),
+    ),
 )
