@@ -682,25 +682,26 @@ class Context:
             for stmt in reversed(body[:index]):
                 if name not in names_in(stmt):
                     continue
-                if type(stmt) is cst.SimpleStatementLine and len(stmt.body) == 1:
-                    small = stmt.body[0]
-                    if (
-                        type(small) is cst.Assign
-                        and len(small.targets) == 1
-                        and type(small.targets[0].target) is cst.Name
-                        and small.targets[0].target.value == name
-                    ):
-                        return own_state_value(small.value)
-                    if (
-                        type(small) is cst.AnnAssign
-                        and type(small.target) is cst.Name
-                        and small.target.value == name
-                        and small.value is not None
-                    ):
-                        return own_state_value(small.value)
+                value = _plain_binding(stmt, name)
+                if value is not None:
+                    return own_state_value(value)
                 if name in _body_facts(stmt)[0]:
                     return False  # bound otherwise, or in a branch: not known
         return False
+
+
+def _plain_binding(stmt: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    """The value of a statement line `name = value` or `name: T = value`, else None."""
+    if type(stmt) is not cst.SimpleStatementLine or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    if type(small) is cst.Assign and len(small.targets) == 1:
+        target: cst.BaseExpression = small.targets[0].target
+    elif type(small) is cst.AnnAssign and small.value is not None:
+        target = small.target
+    else:
+        return None
+    return small.value if type(target) is cst.Name and target.value == name else None
 
 
 def own_state_value(value: cst.BaseExpression) -> bool:

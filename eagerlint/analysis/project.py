@@ -121,7 +121,7 @@ class Project:
     _modules: dict[str, ModuleView | None] = field(default_factory=dict)
     _paths: dict[str, list[str]] = field(default_factory=dict)
     _sources: tuple[Path, ...] | None = None
-    # Folder -> its modules' top-level class names (`modules_defining`).
+    # Folder -> each module file's top-level class names (`modules_defining`).
     _folders: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
 
     @classmethod
@@ -197,13 +197,13 @@ class Project:
         return found
 
     def modules_defining(self, folder: Path, cls: str) -> list[str]:
-        """The modules (file stems) of `folder` that define a top-level class `cls`,
-        among the files this project may read; each folder is read once."""
+        """The module names of the files in `folder` that define a top-level class
+        `cls`, among the files this project may read; each folder is read once."""
         key = os.path.abspath(folder)
         index = self._folders.get(key)
         if index is None:
             index = self._folders[key] = self._classes_by_module(key)
-        return [stem for stem, classes in index.items() if cls in classes]
+        return [self.module_name(Path(path)) for path, classes in index.items() if cls in classes]
 
     def _classes_by_module(self, folder: str) -> dict[str, frozenset[str]]:
         try:
@@ -220,7 +220,7 @@ class Project:
                     text = f.read()
             except OSError:
                 continue
-            index[name[:-3]] = frozenset(m.decode("ascii", "replace") for m in _CLASS.findall(text))
+            index[path] = frozenset(m.decode("ascii", "replace") for m in _CLASS.findall(text))
         return index
 
     def _opens(self, path: str) -> bool:

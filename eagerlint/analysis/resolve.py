@@ -143,10 +143,8 @@ class Resolver:
             return owner, block
         if self.project is None:
             return None
-        here = Path(self.view.filename)
-        package = self.module_name if here.name == "__init__.py" else self.module_name.rpartition(".")[0]
-        for stem in self.project.modules_defining(here.parent, arch):
-            other = self._other(f"{package}.{stem}" if package else stem)
+        for module in self.project.modules_defining(Path(self.view.filename).parent, arch):
+            other = self._other(module)
             found = other.outline.cls(arch) if other is not None else None
             if other is not None and found is not None:
                 return other, found

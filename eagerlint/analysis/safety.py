@@ -39,7 +39,7 @@ from eagerlint.analysis.cst_util import (
     root_name,
     target_names,
 )
-from eagerlint.analysis.keeps import LOGGING_ROOTS, following_statements
+from eagerlint.analysis.keeps import LOGGING_ROOTS, OWN_STATE_METHODS, following_statements
 from eagerlint.analysis.uses import Use, uses_after
 from eagerlint.analysis.walk import ancestors_to, children, descendants, runs_with
 from eagerlint.model import Applicability, FixPlan, LoopFacts
@@ -75,9 +75,7 @@ INERT_CALLS = frozenset(
     {"set", "dict", "list", "tuple", "frozenset", "len", "isinstance", "str", "repr", "int", "float"}
     | {"bool", "getattr", "hasattr", "type", "AutoWeightsLoader", "WeightsMapper"}
 )
-INERT_METHODS = frozenset(
-    {"named_parameters", "named_buffers", "named_modules", "parameters", "buffers", "state_dict"}
-)
+INERT_METHODS = OWN_STATE_METHODS | {"named_modules", "parameters", "buffers"}
 
 
 def judge(plan: FixPlan, where: Where, view: ModuleView) -> Verdict:
