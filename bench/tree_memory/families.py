@@ -824,8 +824,14 @@ def colqwen3_config(hidden: int, layers: int) -> Config:
         "rope_parameters": {"rope_type": "default", "rope_theta": 5_000_000.0, "mrope_section": [8, 12, 12]},
         "tie_word_embeddings": True,
     }
-    vision = {
-        "model_type": "qwen3_vl",
+    vision = {**qwen_vision("qwen3_vl", hidden), "deepstack_visual_indexes": [0, 1]}
+    return qwen_multimodal("colqwen3", "ColQwen3", text, vision, d["vocab_size"])
+
+
+def qwen_vision(model_type: str, hidden: int) -> Config:
+    """A two-block Qwen-VL vision tower projecting to the text width `hidden`."""
+    return {
+        "model_type": model_type,
         "depth": 2,
         "hidden_size": 128,
         "intermediate_size": 256,
@@ -836,16 +842,23 @@ def colqwen3_config(hidden: int, layers: int) -> Config:
         "temporal_patch_size": 2,
         "out_hidden_size": hidden,
         "num_position_embeddings": 64,
-        "deepstack_visual_indexes": [0, 1],
     }
+
+
+def qwen_multimodal(
+    model_type: str, arch: str, text: Config, vision: Config, vocab: int, **extra: Any
+) -> Config:
+    """A ColQwen config around a text and a vision config: media tokens at the top of
+    the vocabulary, a 128-wide tied projection head, bf16."""
     return {
-        "model_type": "colqwen3",
-        "architectures": ["ColQwen3"],
+        "model_type": model_type,
+        "architectures": [arch],
         "text_config": text,
         "vision_config": vision,
-        "image_token_id": d["vocab_size"] - 3,
-        "video_token_id": d["vocab_size"] - 2,
-        "vision_start_token_id": d["vocab_size"] - 4,
+        "image_token_id": vocab - 3,
+        "video_token_id": vocab - 2,
+        "vision_start_token_id": vocab - 4,
+        **extra,
         "embed_dim": 128,
         "tie_word_embeddings": True,
         "dtype": "bfloat16",
@@ -887,32 +900,10 @@ def colqwen3_5_config(hidden: int, layers: int) -> Config:
         },
         "tie_word_embeddings": True,
     }
-    vision = {
-        "model_type": "qwen3_5",
-        "depth": 2,
-        "hidden_size": 128,
-        "intermediate_size": 256,
-        "num_heads": 2,
-        "in_channels": 3,
-        "patch_size": 16,
-        "spatial_merge_size": 2,
-        "temporal_patch_size": 2,
-        "out_hidden_size": hidden,
-        "num_position_embeddings": 64,
-    }
-    return {
-        "model_type": "qwen3_5",
-        "architectures": ["ColQwen3_5"],
-        "text_config": text,
-        "vision_config": vision,
-        "image_token_id": d["vocab_size"] - 3,
-        "video_token_id": d["vocab_size"] - 2,
-        "vision_start_token_id": d["vocab_size"] - 4,
-        "vision_end_token_id": d["vocab_size"] - 5,
-        "embed_dim": 128,
-        "tie_word_embeddings": True,
-        "dtype": "bfloat16",
-    }
+    vision = qwen_vision("qwen3_5", hidden)
+    return qwen_multimodal(
+        "qwen3_5", "ColQwen3_5", text, vision, d["vocab_size"], vision_end_token_id=d["vocab_size"] - 5
+    )
 
 
 def colqwen3_5_name(name: str) -> str | None:
