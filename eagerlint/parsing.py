@@ -19,6 +19,13 @@ on a thread whose stack holds `RESERVE` plus `PER_LEVEL` for every `and`, `or`
 and `.` in the text (counting words in strings and comments too: an upper bound).
 One worker thread with `WORKER_STACK` is reused for all texts that fit; a text
 that needs more gets a thread of its own, sized for it.
+
+Every libcst node checks itself when it is built (`CSTNode.__post_init__` calls
+`_validate`: a regex per whitespace node, bracket counts, ...), about a fifth of a
+parse.  A tree the parser builds from text needs no such check (libcst's own source
+says so beside `__post_init__`), so a parse runs with that call switched off, and
+only then: nodes built by eagerlint's fixes are checked as always.  The main thread
+waits while the worker parses, so no other node is built meanwhile.
 """
 
 from __future__ import annotations
@@ -96,7 +103,6 @@ def parse_module(text: str) -> cst.Module:
     text is too long, would need more stack than is allowed, or libcst recurses too
     deep in Python.
     """
-    import libcst as cst
 
     if len(text) > MAX_TEXT:
         raise Unparsable(f"libcst is given at most {MAX_TEXT:,} characters at once (this is {len(text):,})")
@@ -105,10 +111,26 @@ def parse_module(text: str) -> cst.Module:
         raise Unparsable(f"libcst would need {stack // MIB:,} MiB of stack for its `and`/`or`/`.` nesting")
     try:
         if stack <= WORKER_STACK:
-            return _worker().run(cst.parse_module, text)
-        return _run_on_own_thread(stack, cst.parse_module, text)
+            return _worker().run(_parse_unvalidated, text)
+        return _run_on_own_thread(stack, _parse_unvalidated, text)
     except RecursionError:
         raise Unparsable("too deeply nested for libcst (Python's recursion limit)") from None
+
+
+def _parse_unvalidated(text: str) -> cst.Module:
+    import libcst as cst
+
+    node = cst.CSTNode
+    validating = node.__post_init__
+    node.__post_init__ = _built  # type: ignore[method-assign]
+    try:
+        return cst.parse_module(text)
+    finally:
+        node.__post_init__ = validating  # type: ignore[method-assign]
+
+
+def _built(self: object) -> None:
+    """`CSTNode.__post_init__` while the parser builds a tree: no `_validate`."""
 
 
 def stack_needed(text: str) -> int:
@@ -156,20 +178,39 @@ def _settle(future: Future[T], fn: Callable[[str], T], arg: str) -> None:
 
 
 class _Worker:
-    """One reused thread with `WORKER_STACK`: starting a thread per parse costs ~60 us."""
+    """One reused thread with `WORKER_STACK`: starting a thread per parse costs ~60 us.
+
+    Jobs and answers go through two queues (a `Future` per parse would build a
+    `Condition` each time).  The lock keeps one job in flight, and each answer
+    carries its job's number: a caller interrupted while waiting (Ctrl-C) leaves an
+    answer that the next caller drops.
+    """
 
     def __init__(self) -> None:
-        self._jobs: SimpleQueue[Callable[[], None]] = SimpleQueue()
+        self._jobs: SimpleQueue[tuple[int, Callable[[str], object], str]] = SimpleQueue()
+        self._answers: SimpleQueue[tuple[int, object, BaseException | None]] = SimpleQueue()
+        self._one_at_a_time = threading.Lock()
+        self._count = 0
         _start(WORKER_STACK, self._loop)
 
     def _loop(self) -> None:
         while True:
-            self._jobs.get()()
+            number, fn, arg = self._jobs.get()
+            try:
+                self._answers.put((number, fn(arg), None))
+            except BaseException as exc:  # handed to the caller's thread, which re-raises it
+                self._answers.put((number, None, exc))
 
     def run(self, fn: Callable[[str], T], arg: str) -> T:
-        future: Future[T] = Future()
-        self._jobs.put(lambda: _settle(future, fn, arg))
-        return future.result()
+        with self._one_at_a_time:
+            self._count += 1
+            self._jobs.put((self._count, fn, arg))
+            number, value, error = self._answers.get()
+            while number != self._count:
+                number, value, error = self._answers.get()
+        if error is not None:
+            raise error
+        return value  # type: ignore[return-value]
 
 
 _WORKER: _Worker | None = None
