@@ -53,6 +53,7 @@ def _findings(
     # never pays for importing libcst.
     import libcst as cst
 
+    from eagerlint.analysis import walk
     from eagerlint.engine import analyse, directive_codes, noqa_findings
     from eagerlint.outline import outline
 
@@ -63,6 +64,8 @@ def _findings(
         # CPython accepted the file (`check_syntax` ran first): libcst's grammar differs.
         where = f"line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
         raise parsing.Unparsable(f"libcst does not parse it ({where})") from None
+    finally:
+        walk.forget()  # the trees of this file need not outlive it
     codes = settings.codes_for(filename)
     judged = codes - directive_codes() if codes & directive_codes() else frozenset()
     done = suppress.apply([f for f in found if f.code in codes], text, shape.lines, judged)

@@ -50,3 +50,17 @@ def test_type_sets_hold_only_concrete_classes(kinds: frozenset[type]) -> None:
 def test_a_subclass_would_be_caught() -> None:
     # The check itself can fail: a class with a subclass is reported.
     assert _all_subclasses(cst.BaseExpression)
+
+
+def test_children_are_remembered_until_the_file_is_done() -> None:
+    from eagerlint.config import Settings
+    from eagerlint.pipeline import check_bytes
+
+    call = cst.parse_expression("f(a, b=c)")
+    assert walk.children(call) is walk.children(call)  # asked again: the same answer, not recomputed
+    assert [type(c).__name__ for c in walk.children(call)] == ["Name", "Arg", "Arg"]
+    source = b"def load_weights(self, weights):\n    return [w for w in weights]\n"
+    result = check_bytes(source, "m.py", Settings())
+    assert [f.code for f in result.findings] == ["EL001"]
+    # Nothing of the analysed file (or of `call`) is kept alive once it is checked.
+    assert walk._BELOW == {}

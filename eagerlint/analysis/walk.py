@@ -69,8 +69,17 @@ def _kind(kind: type) -> int:
     return found
 
 
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+# node id -> (node, its children): the analysis asks for a node's children about
+# nine times (vLLM 0.33.0).  The node is kept with them, so its id cannot be reused
+# while the entry lives; `forget` empties it after each file.
+_BELOW: dict[int, tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = {}
+
+
+def children(node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
     """The nodes directly below `node` that the analysis reads, in source order."""
+    cached = _BELOW.get(id(node))
+    if cached is not None:
+        return cached[1]
     found: list[cst.CSTNode] = []
     known = _KIND.get  # the per-type answer, looked up inline: this runs for every node
     names = _FIELDS.get(type(node)) or _fields(type(node))
@@ -88,7 +97,14 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
                     item_kind = _kind(type(item))
                 if item_kind == _NODE:
                     found.append(item)
-    return found
+    below = tuple(found)
+    _BELOW[id(node)] = (node, below)
+    return below
+
+
+def forget() -> None:
+    """Drop the remembered children (and the trees they keep alive)."""
+    _BELOW.clear()
 
 
 def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -97,9 +113,7 @@ def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        below = children(current)
-        below.reverse()
-        stack.extend(below)
+        stack.extend(reversed(children(current)))
 
 
 SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
