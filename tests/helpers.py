@@ -47,3 +47,14 @@ def reported(result: FileResult) -> set[tuple[int, str]]:
 def fixed_text(source: str, mode: FixMode = FixMode.SAFE, extend: tuple[str, ...] = ()) -> str:
     result = run(source, mode, extend=extend)
     return result.fixed_source if result.fixed_source is not None else source
+
+
+def all_subclasses(cls: type) -> list[type]:
+    """Every class that derives from `cls`, however indirectly."""
+    found: list[type] = []
+    todo = [cls]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.append(sub)
+            todo.append(sub)
+    return found

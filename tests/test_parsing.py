@@ -10,18 +10,9 @@ import libcst as cst
 import pytest
 
 from eagerlint import parsing
+from tests.helpers import all_subclasses
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("EL0*.py"))
-
-
-def _all_subclasses(cls: type) -> list[type]:
-    found: list[type] = []
-    todo = [cls]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            found.append(sub)
-            todo.append(sub)
-    return found
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
@@ -48,7 +39,7 @@ def test_nodes_built_after_a_failed_parse_are_validated() -> None:
 def test_the_switch_covers_every_node_class() -> None:
     # Only `CSTNode.__post_init__` is switched off: a node class with its own would
     # keep validating (slow, still right); this says when that starts.
-    own = [c.__name__ for c in _all_subclasses(cst.CSTNode) if "__post_init__" in vars(c)]
+    own = [c.__name__ for c in all_subclasses(cst.CSTNode) if "__post_init__" in vars(c)]
     assert own == []
 
 

@@ -9,16 +9,7 @@ import pytest
 
 import eagerlint.engine  # noqa: F401  (imports every analysis module, and whatever it subclasses)
 from eagerlint.analysis import consume, keeps, walk
-
-
-def _all_subclasses(cls: type) -> list[type]:
-    found: list[type] = []
-    todo = [cls]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            found.append(sub)
-            todo.append(sub)
-    return found
+from tests.helpers import all_subclasses
 
 
 @pytest.mark.parametrize(
@@ -44,12 +35,12 @@ def test_type_sets_hold_only_concrete_classes(kinds: frozenset[type]) -> None:
     assert kinds, "an empty set would test nothing"
     for kind in kinds:
         assert issubclass(kind, cst.CSTNode)
-        assert _all_subclasses(kind) == [], f"{kind.__name__} has subclasses: `type() in` would miss them"
+        assert all_subclasses(kind) == [], f"{kind.__name__} has subclasses: `type() in` would miss them"
 
 
 def test_a_subclass_would_be_caught() -> None:
     # The check itself can fail: a class with a subclass is reported.
-    assert _all_subclasses(cst.BaseExpression)
+    assert all_subclasses(cst.BaseExpression)
 
 
 def test_children_are_remembered_until_the_file_is_done() -> None:
