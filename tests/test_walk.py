@@ -55,3 +55,32 @@ def test_children_are_remembered_until_the_file_is_done() -> None:
     assert [f.code for f in result.findings] == ["EL001"]
     # Nothing of the analysed file (or of `call`) is kept alive once it is checked.
     assert walk._BELOW == {}
+
+
+class _Recorder(walk.StackVisitor):
+    def __init__(self) -> None:
+        self.stack = []
+        self.events: list[tuple[str, str, int]] = []
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        self.events.append(("visit", type(node).__name__, len(self.stack)))
+        return not (isinstance(node.func, cst.Name) and node.func.value == "skip")
+
+    def leave_Call(self, node: cst.Call) -> None:
+        self.events.append(("leave", type(node).__name__, len(self.stack)))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.events.append(("visit", node.value, len(self.stack)))
+
+
+def test_the_inline_walk_visits_as_on_visit_and_on_leave_do() -> None:
+    tree = cst.parse_module("f(g(a), skip(h(b)), [c for c in d])\n")
+    fast, slow = _Recorder(), _Recorder()
+    assert fast._plain
+    slow._plain = False  # through on_visit/on_leave, as a class that overrides them
+    fast.walk(tree)
+    slow.walk(tree)
+    assert fast.events == slow.events
+    # A visit that returns False skips the children: `skip`, `h(b)` are not entered.
+    assert not {"skip", "h", "b"} & {name for _, name, _ in fast.events}
+    assert len(fast.events) == 12

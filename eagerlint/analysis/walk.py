@@ -213,6 +213,13 @@ class StackVisitor(Visitor):
     outermost first, ending with that node."""
 
     stack: list[cst.CSTNode]
+    # Whether the class keeps `on_visit`/`on_leave` as they are here: then `walk`
+    # does their work inline (six calls fewer per node; most of the analysis walks).
+    _plain: bool = True
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls._plain = cls.on_visit is StackVisitor.on_visit and cls.on_leave is StackVisitor.on_leave
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.stack.append(node)
@@ -220,4 +227,17 @@ class StackVisitor(Visitor):
 
     def on_leave(self, node: cst.CSTNode) -> None:
         super().on_leave(node)
+        self.stack.pop()
+
+    def walk(self, node: cst.CSTNode) -> None:
+        if not self._plain:
+            super().walk(node)
+            return
+        self.stack.append(node)
+        visit, leave = self._dispatch.get((type(self), type(node))) or self._handlers(type(node))
+        if visit is None or visit(self, node) is not False:
+            for child in children(node):
+                self.walk(child)
+        if leave is not None:
+            leave(self, node)
         self.stack.pop()
