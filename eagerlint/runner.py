@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 # Below this many files to analyse, starting workers costs more than it saves.
 POOL_THRESHOLD = 24
+# Files per task handed to a worker.
+CHUNK = 4
 
 
 def _read(path: Path) -> bytes | FileError:
@@ -74,13 +76,19 @@ def _pooled(items: list[tuple[str, bytes]], workers: int, init: WorkerArgs) -> l
     """
     from concurrent.futures.process import BrokenProcessPool
 
+    # Largest first, a few at a time: no worker is left with a big file at the end.
+    order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
+    largest_first = [items[i] for i in order]
     done: list[FileResult] = []
     try:
         with _executor(workers, init) as pool:
-            done.extend(pool.map(_work, items, chunksize=max(1, len(items) // (workers * 8))))
+            done.extend(pool.map(_work, largest_first, chunksize=CHUNK))
     except BrokenProcessPool:
-        done.extend(_alone(item, init) for item in items[len(done) :])
-    return done
+        done.extend(_alone(item, init) for item in largest_first[len(done) :])
+    results: list[FileResult | None] = [None] * len(items)
+    for i, result in zip(order, done, strict=True):
+        results[i] = result
+    return [r for r in results if r is not None]
 
 
 def _alone(item: tuple[str, bytes], init: WorkerArgs) -> FileResult:
