@@ -21,11 +21,12 @@ One worker thread with `WORKER_STACK` is reused for all texts that fit; a text
 that needs more gets a thread of its own, sized for it.
 
 Every libcst node checks itself when it is built (`CSTNode.__post_init__` calls
-`_validate`: a regex per whitespace node, bracket counts, ...), about a fifth of a
-parse.  A tree the parser builds from text needs no such check (libcst's own source
-says so beside `__post_init__`), so a parse runs with that call switched off, and
-only then: nodes built by eagerlint's fixes are checked as always.  The main thread
-waits while the worker parses, so no other node is built meanwhile.
+`_validate`: a regex per whitespace node, bracket counts, ...), a tenth of a parse
+(the 472 `load_weights` of vLLM 0.33.0: 0.67 s validated, 0.60 s not).  A tree the
+parser builds from text needs no such check (libcst's own source says so beside
+`__post_init__`), so a parse runs with that call switched off, and only then: nodes
+built by eagerlint's fixes are checked as always.  The main thread waits while the
+worker parses, so no other node is built meanwhile.
 """
 
 from __future__ import annotations
