@@ -54,6 +54,37 @@ def test_serial_and_pooled_agree(tree: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert sum(len(r.findings) for r in serial) > 20
 
 
+@pytest.mark.parametrize("threshold", [2, 10_000], ids=["early pool used", "early pool not needed"])
+@pytest.mark.parametrize("use_cache", [False, True], ids=["no cache", "cold cache"])
+def test_a_pool_started_before_reading_changes_nothing(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, use_cache: bool
+) -> None:
+    for i in range(30):  # enough files for two workers (one per ten files to read)
+        (tree / f"plain_{i}.py").write_text("x = 1\n")
+    hour_ago = time.time() - 3600  # not "racy": a warm run knows the files by stat
+    for path in tree.rglob("*.py"):
+        os.utime(path, (hour_ago, hour_ago))
+    serial = run(tree, use_cache=False, jobs=1)
+    started: list[int] = []
+    real = runner._started
+
+    def spy(workers: int, init: runner.WorkerArgs) -> object:
+        started.append(workers)
+        return real(workers, init)
+
+    monkeypatch.setattr(runner, "_started", spy)
+    monkeypatch.setattr(runner, "EARLY_POOL", 1)
+    monkeypatch.setattr(runner, "POOL_THRESHOLD", threshold)
+    early = run(tree, use_cache=use_cache, jobs=2)
+    assert started == [2]
+    assert summary(early) == summary(serial)
+    assert [r.filename for r in early] == [r.filename for r in serial]
+    if use_cache:  # a warm run knows every file by stat: no pool is started for it
+        warm = run(tree, use_cache=True, jobs=2)
+        assert started == [2]
+        assert summary(warm) == summary(serial)
+
+
 def test_cold_and_warm_agree(tree: Path) -> None:
     cold = run(tree, use_cache=True, jobs=1)
     assert (tree / CACHE_DIR / ".gitignore").read_text().endswith("*\n")
