@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -450,3 +451,26 @@ def test_stdin_takes_the_config_and_imports_of_the_file_it_names(tmp_path: Path)
     # Without a name, the current folder's settings (none here): EL001 is reported.
     unnamed = eagerlint("check", "-", "--output-format", "concise", cwd=tmp_path, stdin=LLAMA)
     assert unnamed.returncode == 1 and "EL001" in unnamed.stdout
+
+
+@pytest.fixture
+def gc_thresholds() -> Iterator[None]:
+    import gc
+
+    before = gc.get_threshold()
+    yield
+    gc.set_threshold(*before)
+
+
+@pytest.mark.usefixtures("gc_thresholds")
+def test_as_a_program_it_collects_cycles_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from eagerlint import cli
+
+    gc.set_threshold(700, 10, 10)
+    assert cli.main(["rule", "EL001"]) == 0  # called by another program: its collector is its own
+    assert gc.get_threshold() == (700, 10, 10)
+    monkeypatch.setattr(sys, "argv", ["eagerlint", "rule", "EL001"])
+    assert cli.main() == 0
+    assert gc.get_threshold() == (200_000, 30, 30)
