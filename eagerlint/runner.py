@@ -76,8 +76,8 @@ WorkerArgs = tuple[Settings, FixMode, list[Path]]
 def _pooled(
     items: list[tuple[str, bytes]], workers: int, init: WorkerArgs, started: ProcessPoolExecutor | None = None
 ) -> list[FileResult]:
-    """Results of `items` in order, from a pool of `workers` processes (`started`,
-    when one was started for them already).
+    """Results of `items` in order, from `started` when a pool was started for them
+    already, else from a new pool of `workers` processes.
 
     A worker that dies (killed for memory, a crash in native code) takes its files
     with it: multiprocessing.Pool then waits forever.  Here the pool breaks, and every
@@ -158,8 +158,9 @@ def run(
     stats: dict[int, tuple[int, int, int, int] | None] = {}  # index -> the stat the cache remembers
     unread: list[int] = []  # files whose result the cache does not know by stat
     for index, path in enumerate(files):
+        name = str(path)
         if cache is not None:
-            key = keys[index] = os.path.abspath(str(path))
+            key = keys[index] = os.path.abspath(name)
             cache.in_run.add(key)
             known, stats[index] = cache.lookup(key)
             if known is not None:
@@ -167,7 +168,7 @@ def run(
                     digests[key] = known.digest
                     todo.append(index)
                 else:
-                    results[index] = FileResult(str(path))
+                    results[index] = FileResult(name)
                 continue
         unread.append(index)
 
@@ -179,8 +180,7 @@ def run(
     early_workers = min(workers, len(unread) // 10)
     early = None
     if early_workers > 1 and mode is FixMode.NONE and len(unread) >= EARLY_POOL:
-        workers = early_workers
-        early = _started(workers, init)
+        early = _started(early_workers, init)
     for index in unread:
         path = files[index]
         name = str(path)
@@ -233,8 +233,7 @@ def run(
         early.shutdown(wait=False, cancel_futures=True)
     if pooled:
         items = [(str(files[i]), sources[str(files[i])]) for i in todo]
-        count = workers if early is not None else min(workers, len(todo))
-        results.update(zip(todo, _pooled(items, count, init, early), strict=True))
+        results.update(zip(todo, _pooled(items, min(workers, len(todo)), init, early), strict=True))
     elif todo:
         project = make_project(list(files), settings)
         for i in todo:
