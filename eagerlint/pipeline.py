@@ -97,7 +97,8 @@ def check_bytes(
     try:
         if not (is_candidate(data, settings) if candidate is None else candidate):
             return FileResult(filename)
-        return _check(data, filename, settings, mode, project)
+        # The whole analysis on the parser's thread: its parses need no hand-over.
+        return parsing.on_large_stack(lambda: _check(data, filename, settings, mode, project))
     except prefilter.ParseError as exc:
         return FileResult(filename, error=FileError(filename, ErrorKind.PARSE, str(exc)))
     except parsing.Unparsable as exc:

@@ -4,7 +4,10 @@ parse is checked as libcst checks it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from queue import SimpleQueue
+from typing import Any
 
 import libcst as cst
 import pytest
@@ -53,3 +56,79 @@ def test_an_answer_left_by_an_interrupted_caller_is_dropped() -> None:
 def test_an_error_in_the_worker_is_raised_in_the_caller() -> None:
     with pytest.raises(ValueError, match="invalid literal"):
         parsing._Worker().run(int, "not a number")
+
+
+# -- a file's analysis on the worker's thread -------------------------------------------
+
+
+class _Recording:
+    """The worker's job queue, noting the function of every job put on it."""
+
+    def __init__(self, queue: SimpleQueue[tuple[int, Callable[[Any], object], object]]) -> None:
+        self.queue, self.jobs = queue, list[object]()
+
+    def put(self, job: tuple[int, Callable[[Any], object], object]) -> None:
+        self.jobs.append(job[1])
+        self.queue.put(job)
+
+    def get(self) -> tuple[int, Callable[[Any], object], object]:
+        return self.queue.get()
+
+
+def _handed_over(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The jobs handed to a new worker from now on."""
+    monkeypatch.setattr(parsing, "_WORKER", None)
+    worker = parsing._worker()  # its thread waits on the queue it was given
+    recording = _Recording(worker._jobs)
+    monkeypatch.setattr(worker, "_jobs", recording)
+    return recording.jobs
+
+
+def test_parses_asked_on_the_worker_run_there_with_no_hand_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    jobs = _handed_over(monkeypatch)
+
+    def analysis() -> tuple[str, list[str]]:
+        trees = [parsing.parse_module(f"x = {i}\n").code for i in range(3)]
+        return threading.current_thread().name, trees
+
+    name, trees = parsing.on_large_stack(analysis)
+    assert name == "eagerlint-libcst" and trees == ["x = 0\n", "x = 1\n", "x = 2\n"]
+    assert jobs == [parsing._call]  # one hand-over for the whole analysis, none per parse
+
+
+def test_a_file_is_checked_with_one_hand_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eagerlint.config import Settings
+    from eagerlint.pipeline import check_bytes
+
+    jobs = _handed_over(monkeypatch)
+    source = (Path(__file__).parent / "fixtures" / "EL001.py").read_bytes()
+    result = check_bytes(source, "EL001.py", Settings())
+    assert result.findings and result.error is None
+    assert jobs == [parsing._call]
+
+
+def test_on_the_worker_a_text_beyond_what_its_stack_has_left_gets_a_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The analysis holds up to ANALYSIS_STACK of the worker's stack: a text needing
+    # more than the rest must not be parsed there.
+    text = "x = " + " and ".join(["a"] * 100) + "\n"
+    monkeypatch.setattr(parsing, "WORKER_STACK", parsing.stack_needed(text) + parsing.ANALYSIS_STACK - 1)
+    own: list[int] = []
+    real = parsing._run_on_own_thread
+
+    def spy(stack: int, fn: Callable[[str], cst.Module], arg: str) -> cst.Module:
+        own.append(stack)
+        return real(stack, fn, arg)
+
+    monkeypatch.setattr(parsing, "_run_on_own_thread", spy)
+    assert parsing.parse_module(text).code == text  # from the caller's thread: the worker fits it
+    assert own == []
+    assert parsing.on_large_stack(lambda: parsing.parse_module(text).code) == text
+    assert own == [parsing.stack_needed(text)]
+
+
+def test_a_job_of_the_worker_asking_the_worker_again_does_not_wait_for_itself() -> None:
+    assert parsing.on_large_stack(lambda: parsing.on_large_stack(lambda: 41) + 1) == 42
