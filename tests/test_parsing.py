@@ -4,6 +4,7 @@ parse is checked as libcst checks it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from queue import SimpleQueue
@@ -85,8 +86,6 @@ def _handed_over(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 
 def test_parses_asked_on_the_worker_run_there_with_no_hand_over(monkeypatch: pytest.MonkeyPatch) -> None:
-    import threading
-
     jobs = _handed_over(monkeypatch)
 
     def analysis() -> tuple[str, list[str]]:
@@ -131,8 +130,6 @@ def test_on_the_worker_a_text_beyond_what_its_stack_has_left_gets_a_thread(
 
 
 def test_a_job_of_the_worker_asking_the_worker_again_does_not_wait_for_itself() -> None:
-    import threading
-
     answers: list[int] = []
     # On a thread of its own, so that waiting for itself fails the test instead of hanging it.
     caller = threading.Thread(
