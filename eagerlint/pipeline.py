@@ -80,8 +80,10 @@ def _findings(
 
 
 def is_candidate(data: bytes, settings: Settings) -> bool:
-    """The byte prefilter: whether a file can hold a weight stream at all."""
-    return prefilter.may_contain_streams(data, settings.analysis)
+    """The byte prefilter: whether a file can hold a weight stream, or a directive
+    naming an eagerlint code (a stale one is EL100's finding even in a file without
+    a stream)."""
+    return prefilter.may_contain_streams(data, settings.analysis) or prefilter.may_name_our_codes(data)
 
 
 def check_bytes(

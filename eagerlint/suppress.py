@@ -17,13 +17,13 @@ import tokenize
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from eagerlint.codes import CODES
+from eagerlint.codes import OUR_DIRECTIVE
 from eagerlint.model import Edit, Finding, Position, Unused
 from eagerlint.outline import split_lines
 
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 # Whether a text may hold a directive naming one of eagerlint's codes (a cheap no first).
-_OURS = re.compile(r"noqa\s*:[^\n]*(?:" + "|".join(sorted({c[:2] for c in CODES})) + r")\d", re.I)
+_OURS = re.compile(OUR_DIRECTIVE, re.I)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from eagerlint import config, discover
+from eagerlint import config, discover, runner, suppress
 from eagerlint.codes import CODES
 from eagerlint.config import ConfigError, Settings
-from eagerlint.pipeline import check_bytes
+from eagerlint.pipeline import FixMode, check_bytes, is_candidate
+from eagerlint.prefilter import may_contain_streams, may_name_our_codes
 from tests.helpers import fixed_text, run
 
 LLAMA = "class M:\n    def load_weights(self, weights):\n        return self.l.load_weights(list(weights))\n"
@@ -145,6 +148,63 @@ def test_unused_codes_of_rules_that_did_not_run_are_left_alone() -> None:
     for settings in (Settings(select=("EL001", "EL100")), Settings(ignore=("EL003",))):
         assert check_bytes(src.encode(), "t.py", settings).findings == ()
     assert check_bytes(src.encode(), "t.py", Settings(ignore=("EL100",))).findings == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "after"),
+    [
+        ("x = os.getcwd()  # noqa: EL001", "x = os.getcwd()"),
+        ("x = 1  # NOQA: E501, el003", "x = 1  # NOQA: E501"),
+    ],
+)
+def test_a_stale_directive_is_reported_in_a_file_without_a_stream(line: str, after: str) -> None:
+    # No weight stream can be here, so every eagerlint code it names silences nothing.
+    src = f"import os\n\n{line}\n"
+    assert not may_contain_streams(src.encode(), Settings().analysis)
+    assert [(f.code, f.location.row) for f in run(src).findings] == [("EL100", 3)]
+    assert fixed_text(src) == src.replace(line, after)
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "x = 1  # noqa: E501\n",  # another tool's code
+        "x = 1  # noqa\n",  # a blanket noqa is not eagerlint's
+        'x = "# noqa: EL001"\n',  # in a string: no directive
+        "x = 1  # EL001 noqa\n",
+    ],
+)
+def test_a_file_without_a_stream_or_a_directive_of_ours_is_not_read(src: str) -> None:
+    assert run(src).findings == ()
+    # Only the byte prefilter's word search ran: a string that merely looks like a
+    # directive costs a read, the rest costs nothing.
+    assert is_candidate(src.encode(), Settings()) is ("EL001" in src and "noqa:" in src)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["x = 1", "  # noqa", ": EL001", ":el003", ", E501", "\n", "\r\n", '"', "NOQA", " # ", "#"]
+        ),
+        max_size=12,
+    )
+)
+def test_the_byte_prefilter_never_hides_a_stale_directive(parts: list[str]) -> None:
+    src = "".join(parts)
+    stale = suppress.apply([], src, checked=frozenset(CODES)).unused
+    if stale:
+        assert may_name_our_codes(src.encode())
+
+
+def test_a_stale_directive_in_a_stream_free_file_is_found_in_a_tree(tmp_path: Path) -> None:
+    write(tmp_path / "pkg" / "plain.py", "import os\n\nx = os.getcwd()  # noqa: EL002\n")
+    write(tmp_path / "pkg" / "other.py", "y = 2  # noqa: E501\n")
+    settings = Settings(root=tmp_path)
+    paths = sorted(p for p in discover.discover([tmp_path / "pkg"], settings) if isinstance(p, Path))
+    for _ in range(2):  # cold, then from the cache
+        results, _read = runner.run(paths, settings, FixMode.NONE, use_cache=True, jobs=1)
+        found = [(Path(r.filename).name, f.code) for r in results for f in r.findings]
+        assert found == [("plain.py", "EL100")]
 
 
 def test_noqa_on_first_line_of_statement() -> None:
