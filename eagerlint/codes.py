@@ -30,8 +30,9 @@ CODES: dict[str, str] = {
 DEFAULT_OFF: frozenset[str] = frozenset({"EL010"})
 # The rule `buffer-reusing-loaders` turns on.
 RETAINED_VIEW = "EL010"
-# A `noqa:` list that may name one of these codes, in lower case (the two prefilters
-# lower the text first): `suppress` decides with `tokenize` whether it is a directive.
+# A `noqa:` list that may name one of these codes, written in lower case: the byte
+# prefilter matches it on lowered bytes, `suppress` with `re.I`; `tokenize` then
+# decides whether it is a directive.
 OUR_DIRECTIVE = r"noqa\s*:[^\n\r]*(?:" + "|".join(sorted({c[:2].lower() for c in CODES})) + r")\d"
 
 
