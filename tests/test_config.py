@@ -174,10 +174,10 @@ def test_a_stale_directive_is_reported_in_a_file_without_a_stream(line: str, aft
         "x = 1  # EL001 noqa\n",
     ],
 )
-def test_a_file_without_a_stream_or_a_directive_of_ours_is_not_read(src: str) -> None:
+def test_a_file_without_a_stream_or_a_directive_of_ours_gives_nothing(src: str) -> None:
     assert run(src).findings == ()
-    # Only the byte prefilter's word search ran: a string that merely looks like a
-    # directive costs a read, the rest costs nothing.
+    # The byte prefilter lets none of them through but the string that merely looks
+    # like a directive: that one is read (and gives nothing).
     assert is_candidate(src.encode(), Settings()) is ("EL001" in src and "noqa:" in src)
 
 
