@@ -68,6 +68,9 @@ class Materialization:
     # HELPER: the function called, and the parameter the stream binds to.
     helper: Resolved | None = None
     param: cst.Param | None = None
+    # HELPER: False when the callee was found among the classes an attribute may
+    # hold (`self.model.load_weights`), so the call may reach another method.
+    helper_certain: bool = True
     # LOOP over `L = list(s)` whose only use is this loop: the copy is one more
     # step of the same keeping, reported (and fixed) with the loop.
     copy: Copy | None = None
@@ -312,7 +315,9 @@ def _helper(event: Event, view: ModuleView) -> Materialization | None:
     found = view.draining_helper(call, event.cls, arg)
     if found is None:
         return None
-    resolved, param, helper_flow = found
+    resolved, param, helper_flow, certain = found
     name = callee_name(call) or view.code(call.func)
     flow = (*value.steps, view.step(call, f"passed to {name}()"), *helper_flow)
-    return Materialization(Shape.HELPER, event, call, flow, name, helper=resolved, param=param)
+    return Materialization(
+        Shape.HELPER, event, call, flow, name, helper=resolved, param=param, helper_certain=certain
+    )

@@ -103,15 +103,17 @@ class ModuleView:
 
     def draining_helper(
         self, call: cst.Call, cls: Block | None, arg: cst.Arg
-    ) -> tuple[Resolved, cst.Param, tuple[Step, ...]] | None:
+    ) -> tuple[Resolved, cst.Param, tuple[Step, ...], bool] | None:
         """The function of the tree `call` reaches that keeps every element `arg`
-        hands it, the parameter it binds to, and the flow into that materialization.
+        hands it, the parameter it binds to, the flow into that materialization, and
+        whether the call certainly reaches that function.
 
-        The callee `resolve_call` finds; or, for `self.<attr>.<method>(...)`, the first
-        of the methods that attribute's classes define that keeps them."""
-        certain = self.param_of(call, cls, arg)
-        if certain is not None:
-            candidates = [certain]
+        The callee `resolve_call` finds (certain); or, for `self.<attr>.<method>(...)`,
+        the first of the methods that attribute's classes define that keeps them (the
+        call may reach another of them)."""
+        resolved = self.param_of(call, cls, arg)
+        if resolved is not None:
+            candidates = [resolved]
         else:
             candidates = []
             for method in self.resolver.attribute_methods(call, cls):
@@ -121,7 +123,7 @@ class ModuleView:
         for found, param in candidates:
             flow = found.home.summary_of(found.func, found.owner, param).drain_flow
             if flow is not None:
-                return found, param, flow
+                return found, param, flow, resolved is not None
         return None
 
     def summary_of(self, func: cst.FunctionDef, owner: Block | None, param: cst.Param) -> HelperSummary:

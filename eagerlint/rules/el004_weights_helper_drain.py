@@ -94,8 +94,7 @@ def check(event: Event, view: ModuleView) -> Iterator[Match]:
         reason = f"the helper lives in another module (`{where}`)"
         yield Match(message, call, event.where, found.flow, no_fix_reason=reason)
         return
-    if view.resolve_call(call, event.cls) is None:
-        # Found through the classes an attribute may hold: the call may reach another.
+    if not found.helper_certain:
         reason = f"`{found.what}` may reach another class's method than the one that keeps"
         yield Match(message, call, event.where, found.flow, no_fix_reason=reason)
         return
