@@ -5,6 +5,7 @@ true finding, or adds a false one, fails here."""
 from __future__ import annotations
 
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -40,3 +41,25 @@ def test_every_label_names_a_function_of_its_tree() -> None:
                 n.name for n in ast.walk(module) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
             }
             assert site.function.rsplit(".", 1)[-1] in names, (tree, site.path, site.function)
+
+
+def test_a_sampled_tree_is_labelled_only_in_its_sample() -> None:
+    sampled = [t for t in score.TREES if score.sample(t) is not None]
+    assert sampled, "no sampled tree"
+    for tree in sampled:
+        files = score.sample(tree)
+        assert files is not None
+        outside = [s.path for s in score.labels(tree) if s.path not in files]
+        assert outside == [], (tree, outside)
+
+
+def test_each_sample_is_what_sample_py_draws() -> None:
+    import sample
+
+    for tree, (project, version) in score.TREES.items():
+        files = score.sample(tree)
+        if files is None:
+            continue
+        frame = sample.frame(score.vllm_source.source(version, project), project)
+        drawn = random.Random(sample.SEED).sample(frame, len(files))
+        assert sorted(drawn) == sorted(files), tree

@@ -13,6 +13,10 @@ finding when that site is positive and of its kind (EL008 for `multi-pass`, the
 other rules for `full`), a false alarm otherwise, and *unlabelled* when no
 labelled function holds it (counted as a false alarm here, and listed).
 
+A tree with a `<tree>.sample` file (written by `sample.py`) was labelled only in the
+files it lists: the whole package is checked (calls across files are followed as a
+user's run follows them), and only the findings in those files are scored.
+
 - recall: positive sites with at least one true finding / positive sites;
 - precision: true findings / all findings;
 - safe-fixable sites fixed: sites labelled `safe_autofix` that got a safe fix.
@@ -37,6 +41,8 @@ TREES = {
     "vllm-omni-0.30.0": ("vllm-omni", "0.30.0"),
     "tokenspeed-0.1.1": ("tokenspeed", "0.1.1"),
     "tpu-inference-0.32.0": ("tpu-inference", "0.32.0"),
+    "vllm-0.33.0": ("vllm", "0.33.0"),
+    "sglang-0.5.23": ("sglang", "0.5.23"),
 }
 POSITIVE = {"full", "multi-pass"}
 FLAGS = ("--output-format", "json", "--exit-zero", "--no-cache")
@@ -96,6 +102,14 @@ def labels(tree: str) -> list[Site]:
     ]
 
 
+def sample(tree: str) -> frozenset[str] | None:
+    """The files a sampled tree was labelled in (None: the whole tree was)."""
+    path = HERE / f"{tree}.sample"
+    if not path.exists():
+        return None
+    return frozenset(line for line in path.read_text().splitlines() if line and not line.startswith("#"))
+
+
 def findings(project: str, version: str) -> list[dict[str, object]]:
     src = vllm_source.source(version, project)
     result = subprocess.run(
@@ -112,9 +126,16 @@ def findings(project: str, version: str) -> list[dict[str, object]]:
     return data
 
 
-def innermost(sites: list[Site], path: str, row: int) -> Site | None:
+def innermost(sites: list[Site], path: str, row: int, code: str) -> Site | None:
+    """The innermost labelled function holding `row`; of its labels (a function that
+    keeps everything and also reads its stream twice has two), the one that accepts
+    `code` when there is one."""
     holding = [s for s in sites if s.holds(path, row)]
-    return min(holding, key=lambda s: s.end_line - s.line) if holding else None
+    if not holding:
+        return None
+    span = min(s.end_line - s.line for s in holding)
+    inner = [s for s in holding if s.end_line - s.line == span]
+    return next((s for s in inner if s.accepts(code)), inner[0])
 
 
 def score(tree: str) -> Score:
@@ -124,10 +145,13 @@ def score(tree: str) -> Score:
     out.fixable = [s for s in out.positives if s.safe_autofix]
     found: set[Site] = set()
     fixed: set[Site] = set()
+    scope = sample(tree)
     for f in findings(project, version):
+        if scope is not None and str(f["filename"]) not in scope:
+            continue
         location = f["location"]
         assert isinstance(location, dict)
-        site = innermost(sites, str(f["filename"]), int(location["row"]))
+        site = innermost(sites, str(f["filename"]), int(location["row"]), str(f["code"]))
         if site is None:
             out.unlabelled.append(f)
         elif site.accepts(str(f["code"])):
