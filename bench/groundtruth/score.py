@@ -43,6 +43,7 @@ TREES = {
     "tpu-inference-0.32.0": ("tpu-inference", "0.32.0"),
     "vllm-0.33.0": ("vllm", "0.33.0"),
     "sglang-0.5.23": ("sglang", "0.5.23"),
+    "lmdeploy-0.18.0": ("lmdeploy", "0.18.0"),
 }
 POSITIVE = {"full", "multi-pass"}
 FLAGS = ("--output-format", "json", "--exit-zero", "--no-cache")

@@ -209,34 +209,56 @@ def loader_bound(
     name: str, after: cst.CSTNode, stack: Sequence[cst.CSTNode], view: ModuleView, depth: int = 0
 ) -> bool:
     """Whether the elements of container `name` reach a loader after `after`: handed
-    to one (also through `iter()` or `chain()`) or to a `load_state_dict` (which
-    needs them all at once), or copied wholesale by a loop or an unfiltered
-    comprehension whose result is."""
+    to one (also through `iter()` or `chain()`, and a dict through `.items()`) or to a
+    `load_state_dict` (which needs them all at once), or copied wholesale by a loop or
+    an unfiltered comprehension whose result is."""
     for use in uses_after(name, after, stack):
-        parent, grand = use.stack[-2], use.stack[-3] if len(use.stack) >= 3 else None
+        node, at = _seen_as(use.node, use.stack)
+        parent, grand = at[-2], at[-3] if len(at) >= 3 else None
         if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
             if (
                 streams.is_lazy_consumer(grand, view.options)
                 or last_part(callee_name(grand)) == "load_state_dict"
             ):
                 return True
-            if _passes_lazily(grand) and _lazily_consumed(use.stack[:-2], view):
+            if _passes_lazily(grand) and _lazily_consumed(at[:-2], view):
                 return True
             continue
         if depth >= 2:
             continue
-        if isinstance(parent, cst.For) and parent.iter is use.node:
+        if isinstance(parent, cst.For) and parent.iter is node:
             drain = find_drain(parent)
-            loop_stack = ancestors_to(use.stack, parent)
+            loop_stack = ancestors_to(at, parent)
             if drain is not None and any(
                 loader_bound(c, parent, loop_stack, view, depth + 1) for c in drain.containers
             ):
                 return True
-        elif isinstance(parent, cst.CompFor) and parent.iter is use.node and not parent.ifs:
-            bound = _assigned_name(use.stack)
-            if bound is not None and loader_bound(bound[0], bound[1], use.stack, view, depth + 1):
+        elif isinstance(parent, cst.CompFor) and parent.iter is node and not parent.ifs:
+            bound = _assigned_name(at)
+            if bound is not None and loader_bound(bound[0], bound[1], at, view, depth + 1):
                 return True
     return False
+
+
+# A dict's views that hand on every entry (`items`) or every value, as the dict would.
+_WHOLE_VIEWS = frozenset({"items", "values"})
+
+
+def _seen_as(node: cst.CSTNode, stack: Sequence[cst.CSTNode]) -> tuple[cst.CSTNode, Sequence[cst.CSTNode]]:
+    """A use of a container, as what reads it: `kept.items()` (the call and its
+    ancestors) for a use that is that call's receiver, else the use itself."""
+    if len(stack) >= 3:
+        attribute, call = stack[-2], stack[-3]
+        if (
+            type(attribute) is cst.Attribute
+            and attribute.value is node
+            and attribute.attr.value in _WHOLE_VIEWS
+            and type(call) is cst.Call
+            and call.func is attribute
+            and not call.args
+        ):
+            return call, stack[:-2]
+    return node, stack
 
 
 def _passes_lazily(call: cst.Call) -> bool:

@@ -5,10 +5,11 @@ subscript store), on the path that handles "the rest" of the stream: the final
 `else`, or the code after every `if` that skips or diverts a subset.
 
 A conditional subset is reported when its container is then handed to a
-loader (`self.model.load_weights(backbone)`) or to a `load_state_dict`: a
-sub-model's whole checkpoint, buffered.  Keeping a part of the instance picked
-per name (`p = self.up_proj`, then `p._pending[i] = w`) is keeping; `p[i] = w`
-and `p.data[i] = w` copy into a tensor.
+loader (`self.model.load_weights(backbone)`, also as `backbone.items()` of a
+dict) or to a `load_state_dict`: a sub-model's whole checkpoint, buffered.
+Keeping a part of the instance picked per name (`p = self.up_proj`, then
+`p._pending[i] = w`) is keeping; `p[i] = w` and `p.data[i] = w` copy into a
+tensor.
 
 A subset picked by a test that names experts (`if expert_id is not None:`,
 `if ".experts." in name:`) is reported too: the expert weights are most of an
