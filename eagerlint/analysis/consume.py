@@ -3,11 +3,12 @@
 A one-shot stream consumed twice loads nothing the second time; a helper that
 always reads its parameter to the end uses the caller's stream up.  These
 answers serve the multi-pass rule (EL008), the tee rule (EL005) and helper
-summaries (`consumed_at`); the rules only word them.
+summaries (`consumed_at`, `second_pass`); the rules only word them.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -240,6 +241,48 @@ def exclusive(first: Event, second: Event) -> bool:
 def _ends_by_leaving(block: cst.IndentedBlock) -> bool:
     last = block.body[-1] if block.body else None
     return isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], (cst.Return, cst.Raise))
+
+
+class Again(enum.Enum):
+    """How a stream comes to be read once more."""
+
+    PER_ITERATION = "once per iteration of a loop"  # a loop around the read repeats it
+    INSIDE = "inside the loop over it"  # the read runs inside a loop over the same stream
+    SECOND = "a second time"  # a later read of a stream already read
+
+
+@dataclass(frozen=True)
+class SecondPass:
+    """A read of a one-shot stream after (or while) another read used it up."""
+
+    event: Event
+    how: Again
+    # The earlier read, or the loop that repeats this one.
+    earlier: Event | cst.CSTNode
+
+
+def second_passes(events: list[Event], view: ModuleView) -> Iterator[SecondPass]:
+    """Every read of a stream that finds it used up (or being used) by another: a read a
+    loop repeats, one inside the loop over the same stream, one after a full read.
+    Reads in exclusive branches, and `first = next(weights)` peeks, are none."""
+    consumptions = [e for e in events if consumes(e, view)]
+    reported: set[int] = set()
+    for event in consumptions:
+        loop = None if is_partial(event) else repeating_loop(event)
+        if loop is not None:
+            reported.add(id(event))
+            yield SecondPass(event, Again.PER_ITERATION, loop)
+    for i, first in enumerate(consumptions):
+        for second in consumptions[i + 1 :]:
+            if id(second) in reported or origin(first) != origin(second):
+                continue
+            if same_pass(first, second) or exclusive(first, second):
+                continue
+            if (is_partial(first) or is_partial(second)) and not nested_in_loop(second, first):
+                continue  # `first = next(weights)` before the loop is deliberate
+            reported.add(id(second))
+            how = Again.INSIDE if nested_in_loop(second, first) else Again.SECOND
+            yield SecondPass(second, how, first)
 
 
 @dataclass(frozen=True)

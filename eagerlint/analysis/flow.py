@@ -124,6 +124,9 @@ class HelperSummary:
     # Reads the parameter exactly once, by iterating it in order to the end: a
     # generator serves it as well as a list does.
     single_pass: bool = False
+    # Where it reads the parameter again, while or after reading it (EL008's shapes;
+    # the note says how): a list serves that, a one-shot generator does not.
+    second_pass: Step | None = None
 
 
 class FlowContext(Protocol):

@@ -91,14 +91,14 @@ class ModuleView:
         resolved = self.resolve_call(call, cls)
         if resolved is None:
             return None
-        param = param_for(resolved.func, resolved.owner is not None, call, arg)
+        param = param_for(resolved.func, resolved.owner is not None, call, arg, unbound=resolved.unbound)
         return None if param is None else (resolved, param)
 
     def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
         found = self.param_of(call, cls, arg)
         if found is None:
             return None
-        (func, owner, home), param = found
+        (func, owner, home, _), param = found
         return home.summary_of(func, owner, param)
 
     def draining_helper(

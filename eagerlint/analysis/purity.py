@@ -231,7 +231,8 @@ def _call_writes(call: cst.Call, view: ModuleView, cls: Block | None, depth: int
         for arg in call.args:
             found |= _path_of(arg.value)
         return found
-    return _mapped(call, resolved.func, resolved.owner is not None, resolved.home, resolved.owner, depth)
+    bound_call = resolved.owner is not None and not resolved.unbound
+    return _mapped(call, resolved.func, bound_call, resolved.home, resolved.owner, depth)
 
 
 def _mapped(
@@ -279,12 +280,12 @@ def call_reads(call: cst.Call, view: ModuleView, cls: Block | None) -> set[str] 
     resolved = view.resolve_call(call, cls)
     if resolved is None:
         return None
-    func, owner, home = resolved
+    func, owner, home, unbound = resolved
     memo = home.memo(call_reads)
     if id(func) not in memo:
         memo[id(func)] = _body_reads(func)
     inner: set[str] = memo[id(func)]
-    bound = _bound(call, func, owner is not None)
+    bound = _bound(call, func, owner is not None and not unbound)
     local = {p.name.value for p in _params(func)} | rebound([func.body])
     local |= {t for n in descendants(func.body) if isinstance(n, cst.CompFor) for t in target_names(n.target)}
     found: set[str] = set()

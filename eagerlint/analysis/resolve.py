@@ -38,6 +38,9 @@ class Resolved(NamedTuple):
     func: cst.FunctionDef
     owner: Block | None
     home: ModuleView
+    # Called through its class (`Base.load_weights(self, w)`): the call passes the
+    # receiver itself, as its first positional argument.
+    unbound: bool = False
 
 
 class Resolver:
@@ -63,8 +66,24 @@ class Resolver:
         if isinstance(receiver, cst.Name):
             # `module.helper(...)` for an imported module of the analysed tree.
             target = self._imported_module(receiver.value)
-            return target.resolver.function_named(func.attr.value, local_only=True) if target else None
+            if target is not None:
+                return target.resolver.function_named(func.attr.value, local_only=True)
+            return self._through_class(receiver.value, func.attr.value)
         return None
+
+    def _through_class(self, cls_name: str, name: str) -> Resolved | None:
+        """`Base.method(...)`: the method `Base` (a class of the tree, here or
+        imported) has or inherits, called through its class."""
+        home, block = self._class_named(cls_name)
+        if home is None or block is None:
+            return None
+        found = home.resolver._method(block, name, include_self=True)
+        if found is None:
+            return None
+        decorators = {last_part(dotted_name(d.decorator)) for d in found.func.decorators}
+        if decorators & {"staticmethod", "classmethod"}:
+            return found  # the call binds as it would through an instance
+        return found._replace(unbound=True)
 
     def attribute_methods(self, call: cst.Call, cls: Block | None) -> list[Resolved]:
         """The methods a `self.<attr>.<method>(...)` call may reach: `<method>` of each
@@ -283,14 +302,20 @@ def _self_attribute(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def param_for(func: cst.FunctionDef, is_method: bool, call: cst.Call, arg: cst.Arg) -> cst.Param | None:
-    """The parameter of `func` that `arg` of `call` binds to, if it can be told."""
+def param_for(
+    func: cst.FunctionDef, is_method: bool, call: cst.Call, arg: cst.Arg, *, unbound: bool = False
+) -> cst.Param | None:
+    """The parameter of `func` that `arg` of `call` binds to, if it can be told
+    (`unbound`: the call passes the receiver as its first argument)."""
     if arg.keyword is not None:
         return next((p for p in streams.all_params(func) if p.name.value == arg.keyword.value), None)
     positional = [a for a in call.args if a.keyword is None]
     if arg.star:
         return None
-    params = streams.positional_params(func, is_method=is_method)
+    if unbound:
+        params = [*func.params.posonly_params, *func.params.params]
+    else:
+        params = streams.positional_params(func, is_method=is_method)
     index = positional.index(arg)
     return params[index] if index < len(params) else None
 

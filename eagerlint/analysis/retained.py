@@ -155,7 +155,7 @@ def helper_returns(view: ModuleView, cls: Block | None, depth: int = 0) -> Helpe
         found_param = view.param_of(call, cls, arg)
         if found_param is None:
             return None
-        (func, owner, home), param = found_param
+        (func, owner, home, _), param = found_param
         memo = home.memo(returns_of)
         found = memo.get(id(param))
         if found is None or found[0] is not param:

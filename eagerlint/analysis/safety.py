@@ -502,7 +502,7 @@ def _consumer(
     if isinstance(parent, cst.From) and isinstance(stack[-3], cst.Yield):
         return Verdict(SAFE, "consumed once by `yield from`")
     if isinstance(parent, cst.Arg) and isinstance(stack[-3], cst.Call):
-        return _call_consumer(stack[-3], parent, view, production, cls)
+        return _call_consumer(stack[-3], parent, view, production, cls, stack[:-2])
     if isinstance(parent, cst.Subscript):
         return Verdict(None, "the list is indexed")
     if isinstance(parent, cst.Attribute):
@@ -517,8 +517,14 @@ def _consumer(
 
 
 def _call_consumer(
-    call: cst.Call, arg: cst.Arg, view: ModuleView, production: Production, cls: Block | None
+    call: cst.Call,
+    arg: cst.Arg,
+    view: ModuleView,
+    production: Production,
+    cls: Block | None,
+    stack: Sequence[cst.CSTNode],
 ) -> Verdict:
+    """`stack`: the ancestors of `call`, ending with it."""
     name = callee_name(call) or "a call"
     short = last_part(name)
     if short == "len" and isinstance(call.func, cst.Name):
@@ -532,6 +538,15 @@ def _call_consumer(
     lazy = streams.is_lazy_consumer(call, view.options) or _single_pass_param(call, arg, view, cls)
     if not lazy:
         return Verdict(UNSAFE, f"passed to `{name}()`, which may need a list")
+    # A consumer by its name (`*.load_weights`) may be a function the tree shows.
+    summary = view.helper_summary(call, cls, arg)
+    if summary is not None and summary.second_pass is not None:
+        how = summary.second_pass.note
+        return Verdict(None, f"`{name}()` reads it {how}, which a list serves and a generator does not")
+    if summary is not None and summary.consumed_at is None:
+        later = _used_after(call, stack, production.sources)
+        if later is not None:
+            return Verdict(None, f"`{name}()` may stop before the end, and `{later}` is used after it")
     if arg.star:
         return Verdict(UNSAFE, f"passed to `{name}()` in an unusual way")
     if not all(_inert(o) for o in others):

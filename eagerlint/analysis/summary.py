@@ -2,8 +2,9 @@
 
 The function is walked with that parameter as the stream; `materialize` says
 whether any of its events keeps every element, `consume` whether it always
-reads the parameter to the end, and the walker whether it hands the elements
-on lazily (a generator) or returns `tee` views of them.  No rule is asked.
+reads the parameter to the end and whether it reads it twice, and the walker
+whether it hands the elements on lazily (a generator) or returns `tee` views of
+them.  No rule is asked.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def summarize(
             drain_flow = found.flow
             break
     consumed = None if walker.preserves else consume.full_consumption(func, events, key, view)
+    again = next((a for a in consume.second_passes(events, view) if a.event.value.seed == key), None)
     return HelperSummary(
         name,
         drain_flow,
@@ -46,6 +48,7 @@ def summarize(
         walker.returns_tee,
         None if consumed is None else view.step(consumed.node, f"read to the end by {name}()"),
         consumed is not None and _single_pass(func, param, consumed),
+        None if again is None else view.step(again.event.node, again.how.value),
     )
 
 

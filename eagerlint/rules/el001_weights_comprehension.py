@@ -43,8 +43,10 @@ computed from.  There is no fix when the list is used twice, measured with
 `len()`, indexed, tested for truth or membership, sorted, returned or stored;
 when each element holds a closure over the loop variable; when what the
 elements read changes before the consumer runs; when the consumer reads the
-stream itself, or may stop early while the stream is used after it; and none
-for set and dict comprehensions, whose deduplication a generator would not keep.
+stream itself, or may stop early while the stream is used after it (also a
+`*.load_weights` of the tree whose body reads its parameter twice, or may stop
+before the end); and none for set and dict comprehensions, whose deduplication
+a generator would not keep.
 """
 
 from __future__ import annotations

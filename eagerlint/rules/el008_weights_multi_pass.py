@@ -51,16 +51,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from eagerlint.analysis.consume import (
-    consumes,
-    exclusive,
-    helper_read,
-    is_partial,
-    nested_in_loop,
-    origin,
-    repeating_loop,
-    same_pass,
-)
+from eagerlint.analysis.consume import Again, helper_read, second_passes
 from eagerlint.analysis.flow import Event
 from eagerlint.rules.base import Match, Rule
 
@@ -69,26 +60,13 @@ if TYPE_CHECKING:
 
 
 def check_function(events: list[Event], view: ModuleView) -> Iterator[Match]:
-    consumptions = [e for e in events if consumes(e, view)]
-    reported: set[int] = set()
-    for event in consumptions:
-        loop = None if is_partial(event) else repeating_loop(event)
-        if loop is not None:
-            reported.add(id(event))
-            yield _match(event, view, loop, "once per iteration of a loop", "the loop that repeats it")
-    for i, first in enumerate(consumptions):
-        for second in consumptions[i + 1 :]:
-            if id(second) in reported or origin(first) != origin(second):
-                continue
-            if same_pass(first, second) or exclusive(first, second):
-                continue
-            if (is_partial(first) or is_partial(second)) and not nested_in_loop(second, first):
-                continue  # `first = next(weights)` before the loop is deliberate
-            reported.add(id(second))
-            if nested_in_loop(second, first):
-                yield _match(second, view, first, "inside the loop over it", "the loop over it", SKIPS)
-            else:
-                yield _match(second, view, first, "a second time", "consumed here")
+    for again in second_passes(events, view):
+        if again.how is Again.PER_ITERATION:
+            yield _match(again.event, view, again.earlier, again.how.value, "the loop that repeats it")
+        elif again.how is Again.INSIDE:
+            yield _match(again.event, view, again.earlier, again.how.value, "the loop over it", SKIPS)
+        else:
+            yield _match(again.event, view, again.earlier, again.how.value, "consumed here")
 
 
 # What goes wrong when the inner pass advances the outer loop's own iterator.

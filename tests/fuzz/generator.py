@@ -154,6 +154,9 @@ CONSUMERS = {
     "loader_return": P("return self.loader.load_weights({ws})", 2),
     "helper": P("_consume(self, {ws})", 3),
     "method": P("self._consume({ws})", 1),
+    # A base class's `load_weights` (a consumer by its name), through its class or `super()`.
+    "base": P("Base.load_weights(self, {ws})", 1),
+    "super": P("super().load_weights({ws})", 1),
     "comp": P('out = [(n, {v}) for n, w in {ws}]\nself.note("out", out)', 2),
     "setcomp": P("self.names = {{n for n, w in {ws}}}", 1),
     "sum": P("self.total = sum({v} for n, w in {ws})", 1),
@@ -161,7 +164,9 @@ CONSUMERS = {
     "yield_genexp": P("yield from ((n, {v}) for n, w in {ws})", 1),
 }
 LOOPS = frozenset({"for", "for_target", "for_enumerate", "while_next"})
-HELPER_CONSUMERS = frozenset({"helper", "method"})
+HELPER_CONSUMERS = frozenset({"helper", "method", "base", "super"})
+# The consumers whose helper body is a base class's `load_weights`.
+BASE_CONSUMERS = frozenset({"base", "super"})
 TERMINAL = frozenset({"loader_return"})
 GENERATORS = frozenset({"yield_from", "yield_genexp"})
 COMPREHENSIONS = frozenset({"comp", "setcomp", "sum", "yield_genexp"})
@@ -209,6 +214,15 @@ HELPERS = {
     "loader": P("{o}.loader.load_weights(ws)", 2),
     "twice": P(
         'for n, w in ws:\n    {o}.sink(n, {v})\nfor n, _ in ws:\n    {o}.note("again", n)',
+        1,
+        writes={"seen"},
+        two_pass=True,
+    ),
+    # SGLang's tied-embedding lookup: a search of the same stream inside the loop over it.
+    "search_inside": P(
+        'for n, w in ws:\n    if n.startswith("b"):\n'
+        '        {o}.note("found", next(filter(lambda item: item[0] == "a", ws), None))\n'
+        "    {o}.sink(n, {v})",
         1,
         writes={"seen"},
         two_pass=True,
@@ -288,6 +302,9 @@ def normalise(spec: Spec) -> Spec | None:
         spec = replace(spec, helper="sink")
     if spec.consumer in TERMINAL:
         spec = replace(spec, after=(), ret="")
+    # `super()` without arguments works only in the method's own body.
+    if spec.wrapper == "def" and spec.consumer == "super":
+        return None
     # `weights = ...` inside a nested function makes `weights` local to it.
     if spec.wrapper == "def" and (spec.bind == "rebind" or spec.consumer in GENERATORS | TERMINAL):
         return None
@@ -323,7 +340,7 @@ SHAPES = {
     "e": "the consumer can stop early and the stream is used again afterwards",
     "f": "the lazy part has an effect of its own: a call in the element expression that logs or "
     "raises, a producer generator that counts what it pulls",
-    "g": "a helper whose parameter is annotated Iterable reads it twice",
+    "g": "a helper whose parameter is annotated Iterable, or a base class's load_weights, reads it twice",
     "h": "the element expression binds a name with `:=` that the consumer reads",
 }
 # The shapes whose safe fixes still change behaviour (none today).  Their regression cases and
@@ -451,9 +468,14 @@ def render(spec: Spec) -> str:
             + indent(helper.format(o="model", v=v))
             + "\n"
         )
-    cls = (
-        "class Model(Recorder):\n    def load_weights(self, weights):\n" + indent("\n".join(lines), 8) + "\n"
-    )
+    if spec.consumer in BASE_CONSUMERS:
+        parts.append(
+            "class Base(Recorder):\n    def load_weights(self, ws):\n"
+            + indent(helper.format(o="self", v=v), 8)
+            + "\n"
+        )
+    base = "Base" if spec.consumer in BASE_CONSUMERS else "Recorder"
+    cls = f"class Model({base}):\n    def load_weights(self, weights):\n" + indent("\n".join(lines), 8) + "\n"
     if spec.consumer == "method":
         cls += (
             "\n    def _consume(self, ws: Iterable[tuple[str, Any]]) -> None:\n"

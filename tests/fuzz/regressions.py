@@ -656,4 +656,45 @@ class Model(Recorder):
 """,
         (("x0", 1), ("a1", 6)),
     ),
+    Regression(
+        # Found when base-class consumers joined the fuzzer: `Base.load_weights` may
+        # stop early, and the stream is read after it.
+        "e-base-class-consumer-breaks-then-next",
+        "e",
+        """\
+class Base(Recorder):
+    def load_weights(self, ws):
+        for n, w in ws:
+            self.sink(n, w)
+            if n.startswith("b"):
+                break
+
+
+class Model(Base):
+    def load_weights(self, weights):
+        Base.load_weights(self, list(weights))
+        return next(weights, None)
+""",
+        (("b2", 6), ("a3", 2)),
+    ),
+    Regression(
+        # SGLang 0.5.23's nanbeige.py: a consumer by its name whose body searches the
+        # same stream inside its loop over it (a list restarts, a generator is used up).
+        "g-base-class-consumer-searches-inside-its-loop",
+        "g",
+        """\
+class Base(Recorder):
+    def load_weights(self, ws):
+        for n, w in ws:
+            if n.startswith("b"):
+                self.note("found", next(filter(lambda item: item[0] == "a", ws), None))
+            self.sink(n, w)
+
+
+class Model(Base):
+    def load_weights(self, weights):
+        super().load_weights([(n, w) for n, w in weights if not n.startswith("x")])
+""",
+        (("b1", 1), ("a2", 2), ("c3", 3)),
+    ),
 )
