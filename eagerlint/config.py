@@ -213,7 +213,9 @@ class Configs:
         """The settings of a configuration in `directory` itself."""
         if self._explicit:
             return None
-        path = config_in(directory)
+        # By its absolute name: a configuration reached as `.` and as the current
+        # folder is one configuration, read (and warned about) once.
+        path = config_in(Path(os.path.abspath(directory)))
         if path is None:
             return None
         if path not in self._loaded:

@@ -474,3 +474,14 @@ def test_as_a_program_it_collects_cycles_less_often(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(sys, "argv", ["eagerlint", "rule", "EL001"])
     assert cli.main() == 0
     assert gc.get_threshold() == (200_000, 30, 30)
+
+
+@pytest.mark.parametrize("where", [".", ""])
+def test_a_configuration_warns_once_however_its_folder_is_named(tmp_path: Path, where: str) -> None:
+    # The current folder's configuration, reached again as `.` while the tree is walked.
+    (tmp_path / "pyproject.toml").write_text("[tool.eagerlint]\nfrobnicate = 1\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "m.py").write_text("def load_weights(self, weights):\n    return list(weights)\n")
+    done = eagerlint("check", "--exit-zero", *([where] if where else []), cwd=tmp_path)
+    warnings = [line for line in done.stderr.splitlines() if "unknown key `frobnicate`" in line]
+    assert len(warnings) == 1, done.stderr
