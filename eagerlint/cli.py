@@ -500,12 +500,11 @@ def _diff(args: argparse.Namespace, run: _Run, status: int) -> int:
 
 def _echo_stdin(args: argparse.Namespace, run: _Run, status: int) -> int:
     # ruff's convention: with --fix on stdin, the (fixed) source goes to stdout, as
-    # the bytes that were read except the edits (unreadable input comes back as it was).
+    # the bytes that were read except the edits (unreadable input comes back as it was),
+    # and the report of what remains to stderr.
     r = run.results[0]
     _write_bytes(run.fixed.get(r.filename, run.sources[r.filename]))
-    if r.findings and status == EXIT_CLEAN and not args.exit_zero:
-        status = EXIT_FINDINGS
-    return status
+    return _write_report(args, run, status, sys.stderr)
 
 
 def _report(args: argparse.Namespace, run: _Run, status: int) -> int:

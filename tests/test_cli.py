@@ -123,6 +123,12 @@ def test_stdin(project: Path) -> None:
     assert r.returncode == 1 and r.stdout.startswith("x/llama.py:4:19: EL001")
     fixed = eagerlint("check", "-", "--fix", cwd=project, stdin=LLAMA)
     assert "weights = (self.permute(name, w) for name, w in weights)" in fixed.stdout
+    # What remains goes to stderr, as ruff does: here nothing, said so.
+    assert fixed.returncode == 0 and "Found 1 error (1 fixed, 0 remaining)." in fixed.stderr, fixed.stderr
+    kept = "def load_weights(self, weights):\n    return list(weights)\n"
+    left = eagerlint("check", "-", "--fix", "--output-format", "concise", cwd=project, stdin=kept)
+    assert left.returncode == 1 and left.stdout == kept
+    assert left.stderr.startswith("-:2:12: EL002"), left.stderr
 
 
 def test_missing_path_is_an_error_but_others_are_checked(project: Path) -> None:
