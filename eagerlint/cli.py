@@ -530,7 +530,7 @@ def _write_report(args: argparse.Namespace, run: _Run, status: int, out: TextIO)
     if args.statistics and args.output_format in ("json", "json-lines"):
         out.write(report.statistics_json(findings))
     elif args.statistics:
-        for line in report.statistics(findings):
+        for line in report.statistics(findings, args.unsafe_fixes):
             emit(line)
     elif args.output_format in report.DOCUMENTS:
         out.write(report.DOCUMENTS[args.output_format](run.results))
@@ -539,7 +539,7 @@ def _write_report(args: argparse.Namespace, run: _Run, status: int, out: TextIO)
         lines: dict[str, list[str]] = {}  # split once per file, not once per finding
         for f in findings:
             if args.output_format == "concise":
-                emit(report.concise_line(f))
+                emit(report.concise_line(f, args.unsafe_fixes))
                 continue
             if f.filename not in lines:
                 result = by_file[f.filename]
@@ -547,7 +547,7 @@ def _write_report(args: argparse.Namespace, run: _Run, status: int, out: TextIO)
                 if shown is None:
                     shown = run.sources.get(f.filename, b"").decode(result.encoding, errors="replace")
                 lines[f.filename] = split_lines(shown)
-            for line in report.full(f, lines[f.filename], args.show_flow):
+            for line in report.full(f, lines[f.filename], args.show_flow, args.unsafe_fixes):
                 emit(line)
     if not args.quiet and text:
         if args.show_fixes and args.fix:

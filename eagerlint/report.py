@@ -25,14 +25,17 @@ def display_name(filename: str) -> str:
     return filename
 
 
-def _marker(f: Finding) -> str:
-    return "[*] " if f.fix is not None and f.fix.applicability is Applicability.SAFE else ""
+def fixable(f: Finding, unsafe: bool = False) -> bool:
+    """Whether `--fix` applies the finding's fix (with `--unsafe-fixes`: `unsafe`)."""
+    if f.fix is None:
+        return False
+    level = f.fix.applicability
+    return level is Applicability.SAFE or (unsafe and level is Applicability.UNSAFE)
 
 
-def concise_line(f: Finding) -> str:
-    return (
-        f"{display_name(f.filename)}:{f.location.row}:{f.location.column}: {f.code} {_marker(f)}{f.message}"
-    )
+def concise_line(f: Finding, unsafe: bool = False) -> str:
+    marker = "[*] " if fixable(f, unsafe) else ""
+    return f"{display_name(f.filename)}:{f.location.row}:{f.location.column}: {f.code} {marker}{f.message}"
 
 
 def _frame(f: Finding, lines: Sequence[str]) -> list[str]:
@@ -58,8 +61,8 @@ def flow_lines(flow: Sequence[FlowStep], indent: str = "  ") -> list[str]:
     ]
 
 
-def full(f: Finding, lines: Sequence[str], show_flow: bool) -> list[str]:
-    out = [concise_line(f), *_frame(f, lines)]
+def full(f: Finding, lines: Sequence[str], show_flow: bool, unsafe: bool = False) -> list[str]:
+    out = [concise_line(f, unsafe), *_frame(f, lines)]
     if f.fix is not None:
         level = f.fix.applicability.value
         reason = f" ({f.fix_reason})" if f.fix_reason else ""
@@ -184,12 +187,12 @@ DOCUMENTS: dict[str, Callable[[Sequence[FileResult]], str]] = {
 }
 
 
-def statistics(findings: Sequence[Finding]) -> list[str]:
+def statistics(findings: Sequence[Finding], unsafe: bool = False) -> list[str]:
     counts = Counter((f.code, f.name) for f in findings)
-    fixable = {f.code for f in findings if f.fix is not None and f.fix.applicability is Applicability.SAFE}
+    fixed_by_fix = {f.code for f in findings if fixable(f, unsafe)}
     width = max((len(str(n)) for n in counts.values()), default=1)
     return [
-        f"{n:>{width}}\t{code}\t{'[*]' if code in fixable else '[ ]'} {name}"
+        f"{n:>{width}}\t{code}\t{'[*]' if code in fixed_by_fix else '[ ]'} {name}"
         for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
 
@@ -239,10 +242,11 @@ def summary(
         lines.append(f"Found {total} error{_s(total)} ({fixed} fixed, {len(findings)} remaining).")
     else:
         lines.append(f"Found {len(findings)} error{_s(len(findings))}.")
-    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability is Applicability.SAFE)
+    # With `--unsafe-fixes`, `--fix` applies the unsafe fixes too (ruff counts them so).
+    applies = sum(1 for f in findings if fixable(f, unsafe))
     hidden = sum(1 for f in findings if f.fix is not None and f.fix.applicability is Applicability.UNSAFE)
-    if safe and not fixing:
-        lines.append(f"[*] {safe} fixable with the `--fix` option.")
+    if applies and not fixing:
+        lines.append(f"[*] {applies} fixable with the `--fix` option.")
     if hidden and not unsafe:
         lines.append(
             f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with `--unsafe-fixes`."

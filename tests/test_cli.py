@@ -229,6 +229,10 @@ def test_unsafe_fixes_only_with_flag(tmp_path: Path) -> None:
     r = eagerlint("check", "--fix", "m.py", cwd=tmp_path)
     assert r.returncode == 1 and (tmp_path / "m.py").read_text() == src
     assert "1 hidden fix can be enabled with `--unsafe-fixes`." in r.stdout
+    # With --unsafe-fixes, --fix would apply it: marked and counted fixable (as ruff does).
+    shown = eagerlint("check", "--unsafe-fixes", "--output-format", "concise", "m.py", cwd=tmp_path)
+    assert "EL001 [*]" in shown.stdout and "[*] 1 fixable with the `--fix` option." in shown.stdout
+    assert "hidden fix" not in shown.stdout
     eagerlint("check", "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
     assert "ws = (w for w in weights)" in (tmp_path / "m.py").read_text()
 
