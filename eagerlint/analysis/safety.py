@@ -535,11 +535,13 @@ def _call_consumer(
     source = next((s for o in others if (s := _mentions(o, production.sources))), None)
     if source is not None:
         return Verdict(None, f"another argument of `{name}()` reads `{source}` itself")
-    lazy = streams.is_lazy_consumer(call, view.options) or _single_pass_param(call, arg, view, cls)
+    # What the function of the tree the call reaches does with the parameter (None:
+    # not known).  An `Iterable` annotation is a promise the body may not keep: the
+    # summary decides; a consumer by its name (`*.load_weights`) is held to it too.
+    summary = view.helper_summary(call, cls, arg)
+    lazy = streams.is_lazy_consumer(call, view.options) or (summary is not None and summary.single_pass)
     if not lazy:
         return Verdict(UNSAFE, f"passed to `{name}()`, which may need a list")
-    # A consumer by its name (`*.load_weights`) may be a function the tree shows.
-    summary = view.helper_summary(call, cls, arg)
     if summary is not None and summary.second_pass is not None:
         how = summary.second_pass.note
         return Verdict(None, f"`{name}()` reads it {how}, which a list serves and a generator does not")
@@ -556,16 +558,6 @@ def _call_consumer(
         if clash is not None:
             return Verdict(UNSAFE, f"`{name}()` changes `{clash}`, which each element reads")
     return Verdict(SAFE, f"consumed once by `{name}()`")
-
-
-def _single_pass_param(call: cst.Call, arg: cst.Arg, view: ModuleView, cls: Block | None) -> bool:
-    """A function of the tree whose parameter promises one lazy pass (`Iterable[...]`),
-    or whose summary says it reads that parameter once, in order, to the end."""
-    if view.param_of(call, cls, arg) is None:
-        return False
-    # An `Iterable` annotation is a promise the body may not keep: the summary decides.
-    summary = view.helper_summary(call, cls, arg)
-    return summary is not None and summary.single_pass
 
 
 def _for_consumer(
