@@ -20,7 +20,7 @@ from eagerlint.analysis import materialize, safety, sources, streams
 from eagerlint.analysis.flow import Event, EventKind, FunctionWalker, Seed, Step, ValueKind, WeightValue
 from eagerlint.analysis.module import ModuleView
 from eagerlint.analysis.project import Project
-from eagerlint.analysis.source import ModuleSource, SnippetError
+from eagerlint.analysis.source import ModuleSource, Parses, SnippetError
 from eagerlint.analysis.walk import ancestors_to
 from eagerlint.edits import apply_fixes, text_between
 from eagerlint.model import AnalysisOptions, Applicability, Edit, Finding, Fix, FlowStep, Position, Unused
@@ -66,7 +66,7 @@ def analyse(
     filename: str,
     options: AnalysisOptions,
     project: Project | None = None,
-    parses: dict[str, cst.Module] | None = None,
+    parses: Parses | None = None,
 ) -> tuple[list[Finding], set[str]]:
     """Findings for one module, and the other modules consulted.
 

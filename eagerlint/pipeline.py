@@ -18,9 +18,8 @@ from eagerlint.config import Settings
 from eagerlint.model import Applicability, ErrorKind, FileError, FileResult, Finding, Fix
 
 if TYPE_CHECKING:
-    import libcst as cst
-
     from eagerlint.analysis.module import ModuleView
+    from eagerlint.analysis.source import Parses
 
 MAX_FIX_ROUNDS = 10
 
@@ -47,7 +46,7 @@ def _findings(
     filename: str,
     settings: Settings,
     project: Project | None,
-    parses: dict[str, cst.Module] | None = None,
+    parses: Parses | None = None,
 ) -> tuple[list[Finding], int, tuple[str, ...]]:
     # Imported here so that a run whose files all fail the byte prefilter
     # never pays for importing libcst.
@@ -121,7 +120,7 @@ def _check(
     text, encoding = prefilter.decode(data)
     parsing.check_syntax(text, filename)
     # A function the fixes leave alone is parsed once for all rounds of the fix loop.
-    parses: dict[str, cst.Module] | None = None if mode is FixMode.NONE else {}
+    parses: Parses | None = None if mode is FixMode.NONE else {}
     findings, silenced, deps = _findings(text, filename, settings, project, parses)
     if mode is FixMode.NONE:
         return FileResult(filename, tuple(findings), suppressed=silenced, encoding=encoding, deps=deps)

@@ -366,6 +366,30 @@ def test_the_fix_loop_parses_what_its_fixes_did_not_change_once(monkeypatch: pyt
     assert len(parsed) == 40 + 40 + 40 == len(set(parsed))
 
 
+def test_the_fix_loop_parses_functions_of_one_text_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Methods of the same text in several classes are several trees; the second round
+    # took the first's parse again and parsed all the others anew.
+    from eagerlint import parsing
+    from eagerlint.pipeline import FixMode
+    from tests.helpers import run
+
+    parsed: list[str] = []
+    real = parsing.parse_module
+
+    def parse(text: str) -> Any:
+        parsed.append(text)
+        return real(text)
+
+    method = "    def load_weights(self, weights):\n        for name, w in weights:\n            self.load(name, w)\n"
+    classes = "".join(f"\n\nclass Model{i}:\n{method}" for i in range(5))
+    monkeypatch.setattr(parsing, "parse_module", parse)
+    result = run(handing_on(2) + classes, FixMode.SAFE)
+    assert result.applied_fixes == 2 and not result.findings
+    same = [t for t in parsed if "self.load(name, w)" in t]
+    assert len(same) == 5 and len(set(same)) == 1  # one parse per method, in round one only
+    assert len(parsed) == 2 + 2 + 2 + 5
+
+
 def test_a_loop_is_followed_through_once_for_its_drain_and_its_keeps(monkeypatch: pytest.MonkeyPatch) -> None:
     from eagerlint.analysis import keeps
     from tests.helpers import run

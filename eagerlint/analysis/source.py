@@ -40,6 +40,10 @@ _SHADOW = re.compile(
 )
 
 
+# Snippet text -> the parses of it made so far, one per function of that text.
+Parses = dict[str, list[cst.Module]]
+
+
 class SnippetError(Exception):
     """A block the outline found does not parse on its own."""
 
@@ -77,7 +81,7 @@ class ModuleSource:
         filename: str,
         *,
         whole: bool = False,
-        parses: dict[str, cst.Module] | None = None,
+        parses: Parses | None = None,
     ) -> None:
         self._text = text  # None: the outline's lines, joined when first asked for
         self.outline = outline
@@ -89,12 +93,13 @@ class ModuleSource:
         self._unindexed: deque[_Parsed] = deque()
         self._partly_indexed: deque[_Parsed] = deque()
         self._functions: dict[int, cst.FunctionDef] = {}  # header line -> node
-        # Snippet text -> a parse of it, shared by the sources of one file: the module
+        # Snippet text -> its parses, shared by the sources of one file: the module
         # as each of its fixes would leave it (`edited`) and as the next round of the
-        # fix loop reads it.  A source takes each text's parse once (two functions of
-        # one text are two trees) and parses a text it finds taken or missing.
-        self._parses: dict[str, cst.Module] = {} if parses is None else parses
-        self._taken: set[str] = set()
+        # fix loop reads it.  Two functions of one text are two trees, so a source
+        # takes a text's parses in turn and parses the text again when it has taken
+        # all of them.
+        self._parses: Parses = {} if parses is None else parses
+        self._taken: dict[str, int] = {}  # text -> how many of its parses this source took
         if whole:
             self._parse_whole()
 
@@ -144,15 +149,16 @@ class ModuleSource:
         # An indented method parses as the body of a dummy block; rows shift by one.
         prefix = "if 1:\n" if block.indent else ""
         key = prefix + snippet
-        module = self._parses.get(key) if key not in self._taken else None
-        if module is None:
+        made, taken = self._parses.setdefault(key, []), self._taken.get(key, 0)
+        if taken < len(made):
+            module = made[taken]
+        else:
             try:
                 module = self._parse(key)
             except cst.ParserSyntaxError as exc:
                 raise SnippetError(block.name) from exc
-            self._parses.setdefault(key, module)
-        if self._parses.get(key) is module:
-            self._taken.add(key)
+            made.append(module)
+        self._taken[key] = taken + 1
         node = _first_function(module)
         if node is None or node.name.value != block.name:
             raise SnippetError(block.name)
