@@ -138,7 +138,7 @@ def _check(
         if applied == 0 or candidate == current:
             break
         try:
-            _must_parse(candidate, current, fixes)
+            _must_parse(candidate, current, [fixes[i] for i in indices])
             findings, silenced, deps = _findings(candidate, filename, settings, project, parses)
         except (prefilter.ParseError, parsing.Unparsable) as exc:
             # The file parsed before (`check_syntax`): this is a bug in eagerlint; keep the file intact.
@@ -162,27 +162,40 @@ def _check(
 def _must_parse(fixed: str, before: str, fixes: list[Fix]) -> None:
     """Every fix is checked with CPython's parser before anything is written.
 
-    Only the top-level blocks that hold the edits are parsed when that settles it
-    (`before` parsed as a whole, and nothing outside them changed); the whole text
-    otherwise, and whenever they do not parse alone (an outline that is wrong).
+    `fixes`: the fixes applied.  Only the top-level blocks that hold the edits are
+    parsed, each alone, when that settles it (`before` parsed as a whole, and nothing
+    outside them changed); the whole text otherwise, and whenever one does not parse
+    alone (an outline that is wrong).
     """
     from eagerlint.outline import outline, split_lines
 
-    edits = [e for f in fixes for e in f.edits]
+    # Each edit's rows in `fixed` (0-based, first and last): the rows of `before`,
+    # shifted by the lines the edits above it added.
+    edits = sorted({(e.location.row, e.end_location.row, e.content) for f in fixes for e in f.edits})
     if not edits:
         parsing.check_syntax(fixed, "<fix>")
         return
-    first = min(e.location.row for e in edits) - 1  # 0-based rows of `fixed`
+    rows, shift = [], 0
+    for first, last, content in edits:
+        added = len(split_lines(content + "x")) - 1 - (last - first)  # "x": a final line ending counts
+        rows.append((first - 1 + shift, last - 1 + shift + added))
+        shift += added
+    blocks = outline(fixed).blocks
     lines = split_lines(fixed)
-    # Everything after the last edit is unchanged, shifted by the lines it added.
-    last = max(e.end_location.row for e in edits) - 1 + len(lines) - len(split_lines(before))
-    touched = [b for b in outline(fixed).blocks if b.end > first and b.start <= last]
-    if touched and touched[0].start <= first and last < touched[-1].end:
-        try:
-            parsing.check_syntax("".join(lines[touched[0].start : touched[-1].end]), "<fix>")
+    touched: dict[int, tuple[int, int]] = {}
+    for first, last in rows:
+        around = [b for b in blocks if b.start <= first and last < b.end]
+        if not around:
+            touched.clear()
+            break
+        touched[around[0].start] = (around[0].start, around[0].end)
+    try:
+        for first, end in touched.values():
+            parsing.check_syntax("".join(lines[first:end]), "<fix>")
+        if touched:
             return
-        except prefilter.ParseError:
-            pass
+    except prefilter.ParseError:
+        pass
     parsing.check_syntax(fixed, "<fix>")
 
 

@@ -454,6 +454,36 @@ def test_a_fix_is_checked_over_the_blocks_it_touched(monkeypatch: pytest.MonkeyP
     assert checked[1] == LLAMA.replace("[(name, w.float()) for name, w in weights]", FIXED_LINE[10:])
 
 
+def test_fixes_far_apart_are_checked_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two fixes at either end of a file had everything between them checked again.
+    from eagerlint import parsing
+    from eagerlint.pipeline import FixMode
+    from tests.helpers import run
+
+    checked: list[str] = []
+    real = parsing.check_syntax
+
+    def spy(text: str, filename: str) -> None:
+        checked.append(text)
+        real(text, filename)
+
+    monkeypatch.setattr(parsing, "check_syntax", spy)
+    rest = "".join(f"def other_{i}(x):\n    return x + {i}\n\n\n" for i in range(500))
+    # Each loop turned generator adds a line, so the last fix is shifted by five.
+    loops = "".join(
+        f"class CausalLM{i}:\n    def load_weights(self, weights):\n        kept = []\n"
+        "        for item in weights:\n            kept.append(item)\n"
+        "        return self.loader.load_weights(kept)\n\n\n"
+        for i in range(5)
+    )
+    result = run(loops + rest + LLAMA.replace("CausalLM", "OtherLM"), FixMode.SAFE)
+    assert result.fixed_source is not None and result.applied_fixes == 6
+    fixed = [t for t in checked[1:] if "load_weights" in t]
+    assert len(checked) == 7 and len(fixed) == 6  # the file, then each fixed class alone
+    assert [t.split(":")[0] for t in fixed] == [f"class CausalLM{i}" for i in range(5)] + ["class OtherLM"]
+    assert all(t in result.fixed_source and "other_" not in t for t in fixed)
+
+
 def test_outline_lookups_find_the_first_block_of_a_name() -> None:
     from eagerlint.outline import outline
 
