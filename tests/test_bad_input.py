@@ -380,7 +380,10 @@ def test_the_fix_loop_parses_functions_of_one_text_once_each(monkeypatch: pytest
         parsed.append(text)
         return real(text)
 
-    method = "    def load_weights(self, weights):\n        for name, w in weights:\n            self.load(name, w)\n"
+    method = (
+        "    def load_weights(self, weights):\n        for name, w in weights:\n"
+        "            self.load(name, w)\n"
+    )
     classes = "".join(f"\n\nclass Model{i}:\n{method}" for i in range(5))
     monkeypatch.setattr(parsing, "parse_module", parse)
     result = run(handing_on(2) + classes, FixMode.SAFE)
