@@ -30,6 +30,7 @@ EXAMPLE_CODE = next(iter(CODES))
 
 SUBCOMMANDS = ("check", "rule", "clean")
 FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif")
+STATISTICS_FORMATS = ("full", "concise", "json", "json-lines")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -359,6 +360,10 @@ def _conflict(args: argparse.Namespace) -> str | None:
         return "--write-baseline cannot be combined with --baseline"
     if (args.add_noqa or args.write_baseline is not None) and any(str(p) == "-" for p in args.paths or []):
         return "--add-noqa and --write-baseline need files, not `-` (stdin)"
+    if args.statistics and args.output_format not in STATISTICS_FORMATS:
+        # ruff refuses it too ("Unsupported serialization format for statistics").
+        shown = ", ".join(STATISTICS_FORMATS)
+        return f"--statistics cannot be written as {args.output_format} (it can as {shown})"
     return None
 
 
@@ -522,7 +527,11 @@ def _write_report(args: argparse.Namespace, run: _Run, status: int, out: TextIO)
 
     findings = [f for r in run.results for f in r.findings]
     text = args.output_format in ("full", "concise")
-    paint = color.paint if text and color.enabled(args.color, out) else None
+    # FORCE_COLOR is for terminals that are not ttys (CI logs); a file named by
+    # --output-file gets colour only from --color=always.
+    to_file = args.output_file is not None and out is not sys.stdout and out is not sys.stderr
+    choice = "never" if to_file and args.color == "auto" else args.color
+    paint = color.paint if text and color.enabled(choice, out) else None
 
     def emit(line: str) -> None:
         print(paint(line) if paint else line, file=out)

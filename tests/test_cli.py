@@ -308,6 +308,19 @@ def test_colour(
     assert "\033[" not in json_out.stdout
 
 
+@pytest.mark.parametrize(("flag", "coloured"), [("auto", False), ("always", True)])
+def test_a_report_file_gets_colour_only_when_asked(
+    project: Path, flag: str, coloured: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FORCE_COLOR (set in CI for its logs) wrote escape codes into the -o file.
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    r = eagerlint("check", "--color", flag, "-o", "report.txt", cwd=project)
+    written = (project / "report.txt").read_text()
+    assert r.returncode == 1 and "pkg/llama.py" in written
+    assert ("\033[" in written) is coloured
+
+
 def test_colour_on_a_terminal(project: Path) -> None:
     import pty
 
@@ -371,6 +384,17 @@ def test_statistics_as_json(project: Path) -> None:
     assert json.loads(r.stdout) == [
         {"code": "EL001", "name": "weights-comprehension", "count": 1, "fixable": True}
     ]
+
+
+@pytest.mark.parametrize("form", ["sarif", "github"])
+def test_statistics_in_a_format_that_cannot_hold_them(project: Path, form: str) -> None:
+    # They were printed as text under a SARIF or GitHub request; ruff refuses it.
+    r = eagerlint("check", "--statistics", "--output-format", form, cwd=project)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip() == (
+        f"eagerlint: error: --statistics cannot be written as {form}"
+        " (it can as full, concise, json, json-lines)"
+    )
 
 
 def test_show_fixes(project: Path) -> None:
