@@ -453,6 +453,9 @@ def _run_paths(args: argparse.Namespace, paths: list[Path], configs: Configs, mo
         if isinstance(m, discover.Problem)
     ]
     _warn_loaded(configs)
+    if not discovered and not any(files for _, files in configs.groups.values()) and not args.quiet:
+        # ruff's words: a path given by mistake (or all of it excluded) is not "all passed".
+        print("eagerlint: warning: No Python files found under the given path(s)", file=sys.stderr)
     sources: dict[str, bytes] = {}
     group_of: dict[str, tuple[Settings, list[Path]]] = {}
     for settings, files in configs.groups.values():

@@ -397,6 +397,19 @@ def test_statistics_in_a_format_that_cannot_hold_them(project: Path, form: str) 
     )
 
 
+def test_a_path_with_no_python_files_is_warned_of(tmp_path: Path) -> None:
+    # "All checks passed!" alone for a folder of no Python files hid a mistyped path.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.txt").write_text("x = [w for w in weights]\n")
+    r = eagerlint("check", "docs", cwd=tmp_path)
+    assert r.returncode == 0
+    assert r.stderr == "eagerlint: warning: No Python files found under the given path(s)\n"
+    quiet = eagerlint("check", "-q", "docs", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    (tmp_path / "docs" / "a.py").write_text("x = 1\n")
+    assert eagerlint("check", "docs", cwd=tmp_path).stderr == ""  # a file without weights is a file
+
+
 def test_show_fixes(project: Path) -> None:
     (project / "pkg" / "second.py").write_text(LLAMA)
     r = eagerlint("check", "--fix", "--show-fixes", cwd=project)
