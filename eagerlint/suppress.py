@@ -3,7 +3,10 @@
 `# noqa: EL001, EL003` silences those codes on its line.  A bare `# noqa` is left to
 the tools that read it (flake8's and ruff's blanket suppression) and does not count
 here: a memory finding is silenced only by naming it.  A comment counts on the
-reported line or on the first line of the statement holding the finding; every
+reported line or on the first line of the statement holding the finding, and, for
+such a line that cannot end in a comment (it ends inside a string or with a
+backslash), on the line where that string or continuation ends (ruff's reading,
+and where `--add-noqa` writes); every
 `noqa: codes` in one comment counts (`# noqa  # noqa: EL001` keeps another tool's
 blanket and names eagerlint's code).  Comments are found with `tokenize`, so a
 `# noqa` inside a string never counts.  A directive naming an enabled code that
@@ -12,6 +15,7 @@ silenced nothing is reported (`Unused`, worded by its rule).
 
 from __future__ import annotations
 
+import bisect
 import re
 import tokenize
 from collections.abc import Collection, Iterable, Sequence
@@ -43,11 +47,35 @@ class Directive:
 @dataclass(frozen=True)
 class Directives:
     by_row: dict[int, Directive] = field(default_factory=dict)
+    ends: _Ends | None = None
 
     def silencing(self, finding: Finding) -> list[int]:
         """The rows whose directive names the finding's code."""
         rows = {finding.location.row, finding.statement_row}
+        if self.ends is not None:
+            rows |= {e for r in rows if (e := self.ends.comment_row(r)) is not None}
         return sorted(r for r in rows if r in self.by_row and finding.code in self.by_row[r].codes)
+
+
+class _Ends:
+    """The rows a comment can end (a line break or a comment token starts there)."""
+
+    def __init__(self, tokens: Iterable[tokenize.TokenInfo]) -> None:
+        kinds = (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT)
+        self.rows = sorted({t.start[0] for t in tokens if t.type in kinds})
+        self._set = frozenset(self.rows)
+
+    def __contains__(self, row: int) -> bool:
+        return row in self._set
+
+    def comment_row(self, row: int) -> int | None:
+        """Where a comment for `row` goes: `row`, or for a row ending inside a string or
+        with a backslash the next row that can end in one (where that string or
+        continuation ends); None past the last."""
+        if row in self:
+            return row
+        at = bisect.bisect_left(self.rows, row)
+        return self.rows[at] if at < len(self.rows) else None
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -56,7 +84,10 @@ def _codes(text: str) -> tuple[str, ...]:
 
 def directives(source: str, lines: Sequence[str] | None = None) -> Directives:
     found: dict[int, Directive] = {}
-    for tok in _comments(source, lines):
+    # The tokenizer reads the lines the rest of eagerlint counts (`\r`, `\n`, `\r\n`);
+    # a StringIO would split on `\n` alone and misnumber a file with `\r` endings.
+    tokens = _tokens(split_lines(source) if lines is None else lines)
+    for tok in (t for t in tokens if t.type == tokenize.COMMENT):
         matches = tuple(
             (tok.start[1] + m.start("codes"), tok.start[1] + m.end("codes"), _codes(m.group("codes")))
             for m in NOQA.finditer(tok.string)
@@ -65,13 +96,7 @@ def directives(source: str, lines: Sequence[str] | None = None) -> Directives:
         if matches:
             row = tok.start[0]
             found[row] = Directive(row, (tok.start[1], tok.end[1]), tok.string, matches)
-    return Directives(found)
-
-
-def _comments(source: str, lines: Sequence[str] | None) -> list[tokenize.TokenInfo]:
-    # The tokenizer reads the lines the rest of eagerlint counts (`\r`, `\n`, `\r\n`);
-    # a StringIO would split on `\n` alone and misnumber a file with `\r` endings.
-    return [t for t in _tokens(split_lines(source) if lines is None else lines) if t.type == tokenize.COMMENT]
+    return Directives(found, _Ends(tokens) if found else None)
 
 
 @dataclass(frozen=True)
@@ -178,19 +203,22 @@ def add_directives(source: str, findings: Iterable[Finding], lines: Sequence[str
     """`source` with each finding's code named in a directive on its line (`--add-noqa`).
 
     The code goes on the first line of the statement when a comment can end that
-    line, else on the reported line: into the line's directive when it has one
-    (`# noqa: E501` -> `# noqa: E501, EL001`), else at the end of its comment or
-    code (trailing spaces go).  Nothing else on the line changes.  A line that ends inside a string or
-    with a backslash cannot hold a comment; such findings are `missed`.
+    line, else on the reported line, else where the string or backslash continuation
+    that keeps the first line from ending in a comment ends (ruff's choice): into
+    the line's directive when it has one (`# noqa: E501` -> `# noqa: E501, EL001`),
+    else at the end of its comment or code (trailing spaces go).  Nothing else on
+    the line changes.  Findings no line can take (a file the tokenizer cannot
+    read) are `missed`.
     """
     lines = split_lines(source) if lines is None else lines
     tokens = _tokens(lines)
-    ends = {t.start[0] for t in tokens if t.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT)}
+    ends = _Ends(tokens)
     comments = {t.start[0]: t for t in tokens if t.type == tokenize.COMMENT}
     wanted: dict[int, set[str]] = {}
     missed: list[Finding] = []
     for f in findings:
-        row = next((r for r in (f.statement_row, f.location.row) if r in ends), None)
+        rows = (f.statement_row, f.location.row)
+        row = next((r for r in rows if r in ends), None) or ends.comment_row(rows[0])
         if row is None:
             missed.append(f)
         else:

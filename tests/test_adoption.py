@@ -98,18 +98,33 @@ def loader(*body: str) -> str:
     return "class M:\n    def load_weights(self, weights):\n" + "".join(f"        {b}\n" for b in body)
 
 
-def test_a_line_that_cannot_hold_a_comment_is_named(tmp_path: Path) -> None:
+def test_a_line_that_cannot_hold_a_comment_puts_it_where_the_statement_can(tmp_path: Path) -> None:
     load = "return self.l.load_weights(kept)"
     (tmp_path / "m.py").write_text(loader("kept = \\", "    sorted(weights)", load))
     r = eagerlint("check", "--add-noqa", "m.py", cwd=tmp_path)
     # The statement's first line ends with a backslash: the code goes on the reported line.
     assert r.returncode == 0 and "Added 1 noqa directive." in r.stderr
     assert "sorted(weights)  # noqa: EL002\n" in (tmp_path / "m.py").read_text()
+    # Neither line can end in a comment (a string, then a backslash): the code goes
+    # where the continuation ends, which silences it there (ruff's mapping).
     inside = loader('kept = sorted(weights) if """', '""" else \\', "    ()", load)
     (tmp_path / "m.py").write_text(inside)
     r = eagerlint("check", "--add-noqa", "m.py", cwd=tmp_path)
-    assert "m.py:3: no line of it can hold a comment" in r.stderr
-    assert (tmp_path / "m.py").read_text() == inside
+    assert r.returncode == 0 and "Added 1 noqa directive." in r.stderr and "warning" not in r.stderr
+    assert (tmp_path / "m.py").read_text() == inside.replace("    ()\n", "    ()  # noqa: EL002\n")
+    assert findings("m.py", cwd=tmp_path) == (0, [])
+    again = eagerlint("check", "--add-noqa", "m.py", cwd=tmp_path)
+    assert "Added 0 noqa directives." in again.stderr
+
+
+def test_a_directive_at_the_end_of_a_continuation_silences_its_first_line(tmp_path: Path) -> None:
+    # Written by hand where ruff reads it: the finding's line ends with a backslash.
+    load = "return self.l.load_weights(kept)"
+    (tmp_path / "m.py").write_text(loader("kept = sorted(weights) + \\", "    []  # noqa: EL002", load))
+    assert findings("m.py", cwd=tmp_path) == (0, [])
+    (tmp_path / "m.py").write_text(loader("kept = sorted(weights) + \\", "    []  # noqa: EL001", load))
+    code, found = findings("m.py", cwd=tmp_path)
+    assert code == 1 and sorted(f["code"] for f in found) == ["EL002", "EL100"]
 
 
 def test_baseline_fails_only_new_findings(tree: Path) -> None:
