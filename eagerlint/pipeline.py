@@ -7,6 +7,7 @@ rules, fix safety) -> suppress -> the fix loop.  `check_bytes` always returns a
 
 from __future__ import annotations
 
+import bisect
 import enum
 import traceback
 from pathlib import Path
@@ -180,15 +181,16 @@ def _must_parse(fixed: str, before: str, fixes: list[Fix]) -> None:
         added = len(split_lines(content + "x")) - 1 - (last - first)  # "x": a final line ending counts
         rows.append((first - 1 + shift, last - 1 + shift + added))
         shift += added
-    blocks = outline(fixed).blocks
+    blocks = outline(fixed).blocks  # in order, none inside another
+    starts = [b.start for b in blocks]
     lines = split_lines(fixed)
     touched: dict[int, tuple[int, int]] = {}
     for first, last in rows:
-        around = [b for b in blocks if b.start <= first and last < b.end]
-        if not around:
+        at = bisect.bisect_right(starts, first) - 1  # the last block starting at or above `first`
+        if at < 0 or last >= blocks[at].end:
             touched.clear()
             break
-        touched[around[0].start] = (around[0].start, around[0].end)
+        touched[blocks[at].start] = (blocks[at].start, blocks[at].end)
     try:
         for first, end in touched.values():
             parsing.check_syntax("".join(lines[first:end]), "<fix>")
