@@ -281,7 +281,7 @@ SAFETY = {
     "an unknown callee": (
         "def load_weights(self, weights):\n    self.custom([x for x in weights])\n",
         Applicability.UNSAFE,
-        "passed to `self.custom()`, which may need a list",
+        "passed to `self.custom()`, which eagerlint cannot follow (it may need a list)",
     ),
     "len() is taken": (
         "def load_weights(self, weights):\n    ws = [x for x in weights]\n    print(len(ws))\n",
@@ -346,13 +346,13 @@ SAFETY = {
         "def consume_all(items):\n    print(len(items))\n    for n, w in items:\n        sink(n, w)\n\n\n"
         "def load_weights(self, weights):\n    consume_all([x for x in weights])\n",
         Applicability.UNSAFE,
-        "passed to `consume_all()`, which may need a list",
+        "passed to `consume_all()`, which does not read it once from start to end",
     ),
     "a helper that may stop early": (
         "def first_two(items):\n    for n, w in items:\n        if n == 'x':\n            break\n\n\n"
         "def load_weights(self, weights):\n    first_two([x for x in weights])\n",
         Applicability.UNSAFE,
-        "passed to `first_two()`, which may need a list",
+        "passed to `first_two()`, which does not read it once from start to end",
     ),
     "(f) each element calls a method that logs": (
         "class M:\n    def note(self, n, w):\n        logger.info(n)\n        return n, w\n\n"
@@ -374,7 +374,7 @@ SAFETY = {
         "    for n, w in items:\n        sink(n, w)\n\n\n"
         "def load_weights(self, weights):\n    twice([x for x in weights])\n",
         Applicability.UNSAFE,
-        "passed to `twice()`, which may need a list",
+        "passed to `twice()`, which does not read it once from start to end",
     ),
     "(h) each element assigns a name the consumer reads": (
         "def load_weights(self, weights):\n    last = None\n"

@@ -39,7 +39,7 @@ from eagerlint.analysis.cst_util import (
     root_name,
     target_names,
 )
-from eagerlint.analysis.keeps import LOGGING_ROOTS, OWN_STATE_METHODS, following_statements
+from eagerlint.analysis.keeps import KEEP_METHODS, LOGGING_ROOTS, OWN_STATE_METHODS, following_statements
 from eagerlint.analysis.uses import Use, uses_after
 from eagerlint.analysis.walk import ancestors_to, children, descendants, runs_with
 from eagerlint.model import Applicability, FixPlan, LoopFacts
@@ -540,8 +540,10 @@ def _call_consumer(
     # summary decides; a consumer by its name (`*.load_weights`) is held to it too.
     summary = view.helper_summary(call, cls, arg)
     lazy = streams.is_lazy_consumer(call, view.options) or (summary is not None and summary.single_pass)
+    if not lazy and summary is None:
+        return Verdict(UNSAFE, f"passed to `{name}()`, which eagerlint cannot follow (it may need a list)")
     if not lazy:
-        return Verdict(UNSAFE, f"passed to `{name}()`, which may need a list")
+        return Verdict(UNSAFE, f"passed to `{name}()`, which does not read it once from start to end")
     if summary is not None and summary.second_pass is not None:
         how = summary.second_pass.note
         return Verdict(None, f"`{name}()` reads it {how}, which a list serves and a generator does not")
@@ -780,8 +782,20 @@ def decide_loop(
         hook = _first_hook(loop, facts)
         if hook is None:
             return None
+        func = hook.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in KEEP_METHODS
+        ):
+            other = func.value.value
+            return Verdict(
+                None, f"the loop also fills `{other}`, which a generator would fill only as it is read"
+            )
         return Verdict(
-            None, f"the loop calls `{view.code(hook.func)}()` for its effect (an in-place load or a hook)"
+            None,
+            f"the loop calls `{view.code(func)}()` (an in-place load or a hook), which a generator"
+            " would call only as it is read",
         )
 
     words = _Words(f"`{facts.container}`", "the loop", "the loop")

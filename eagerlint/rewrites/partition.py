@@ -110,7 +110,9 @@ def _call_statement(
     if not (
         isinstance(parent, cst.Assign) and parent.value is call and isinstance(line, cst.SimpleStatementLine)
     ):
-        raise Unavailable("the helper's result is not unpacked by a plain assignment")
+        raise Unavailable(
+            "the helper's call is not the value of a plain assignment (`parts = helper(weights)`)"
+        )
     if len(line.body) != 1 or len(parent.targets) != 1:
         raise Unavailable("the assignment has several targets")
     return line, parent
