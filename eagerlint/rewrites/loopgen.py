@@ -99,8 +99,9 @@ def plan(found: Materialization, view: ModuleView) -> FixPlan:
     removed = {view.span(main_init.statement)[0].row} if not main_init.others else set()
     if found.copy is not None:
         removed.add(view.span(found.copy.statement)[0].row)
-    region = _generator_text(loop, main, appends, found, view, lines, removed, main_init)
+    region, imported = _generator_text(loop, main, appends, found, view, lines, removed, main_init)
     edits = [
+        *imported.edits,
         *_remove_init(main_init, view, lines),
         *(_remove(found.copy.statement, view, lines) if found.copy is not None else ()),
         Edit(Position(view.span(loop)[0].row, 1), Position(view.span(loop)[1].row + 1, 1), region),
@@ -108,7 +109,8 @@ def plan(found: Materialization, view: ModuleView) -> FixPlan:
     ]
     facts = LoopFacts(main, tuple(sides), stream)
     frozen = tuple(edits)
-    return FixPlan(title(main, sides), lambda: frozen, loop, facts)
+    named = title(main, sides) + _import_words(imported.added, imported.dropped)
+    return FixPlan(named, lambda: frozen, loop, facts)
 
 
 # -- the shape of the loop -------------------------------------------------------------
@@ -305,9 +307,10 @@ def _generator_text(
     lines: Sequence[str],
     removed: set[int],
     init: _Init,
-) -> str:
+) -> tuple[str, _Imports]:
     """The `def` that replaces the loop's lines, with the blank lines a formatter
-    puts around a nested function."""
+    puts around a nested function, and the edits to the module's imports that its
+    annotation needs."""
     start, end = view.span(loop)
     first, last = start.row, end.row
     region = lines[first - 1 : last]
@@ -338,14 +341,16 @@ def _generator_text(
         if width > limit >= len(old.rstrip("\r\n")):
             raise Unavailable(f"as a generator, the loop would pass the line length ({limit})")
     ending = "\r\n" if region[0].endswith("\r\n") else "\n"
-    header = f"{indent}def {main}(){_return_annotation(found, init, view)}:{ending}"
+    annotation, imported = _return_annotation(found, init, view, lines)
+    header = f"{indent}def {main}(){annotation}:{ending}"
     if len(header.rstrip()) > limit:
+        _, imported = _return_annotation(found, init, view, lines, annotate=False)
         header = f"{indent}def {main}():{ending}"
     above = next((lines[r - 1] for r in range(first - 1, 0, -1) if r not in removed), "")
     before = ending if above.strip() and not above.rstrip().endswith(":") else ""
     below = lines[last] if last < len(lines) else ""
     after = ending if below.strip() and _indent_of(below) >= len(indent) else ""
-    return before + header + body + after
+    return before + header + body + after, imported
 
 
 def _indent_of(line: str) -> int:
@@ -367,12 +372,107 @@ def _indent_unit(loop: cst.For, view: ModuleView, lines: Sequence[str]) -> str:
     return line[outer : inner.column - 1]
 
 
-def _return_annotation(found: Materialization, init: _Init, view: ModuleView) -> str:
-    """`-> Iterable[T]` when the module imports `Iterable` and `T` is known."""
-    if not any(re.search(r"\bIterable\b", m.group(1)) for m in _ITERABLE_IMPORT.finditer(view.text)):
-        return ""
-    element = _element_type(found, init)
-    return f" -> Iterable[{element}]" if element else ""
+def _return_annotation(
+    found: Materialization, init: _Init, view: ModuleView, lines: Sequence[str], *, annotate: bool = True
+) -> tuple[str, _Imports]:
+    """`-> Iterable[T]` when `T` is known and `Iterable` is imported or can be, and
+    the edits to the module's imports: `Iterable` added, and `List` taken out when
+    the container's `List[T]` was its last use (else ruff's F401 would follow)."""
+    element = _element_type(found, init) if annotate else None
+    imported = any(re.search(r"\bIterable\b", m.group(1)) for m in _ITERABLE_IMPORT.finditer(view.text))
+    unused = _last_use_of_list(init, view, lines)
+    limit = view.options.line_length
+    if element and not imported:
+        edits = _import_edits(lines, limit, add_iterable=True, unused=unused)
+        if edits is not None:
+            return f" -> Iterable[{element}]", edits
+        element = None
+    edits = _import_edits(lines, limit, add_iterable=False, unused=unused) or _Imports()
+    return (f" -> Iterable[{element}]" if element else ""), edits
+
+
+def _last_use_of_list(init: _Init, view: ModuleView, lines: Sequence[str]) -> str | None:
+    """`List` when the container's annotation `List[T]` is the module's only use of
+    the name besides its import (a string or comment naming it counts as a use)."""
+    if init.annotation is None or not re.match(r"\s*List\s*\[", _code(init.annotation)):
+        return None
+    start, end = view.span(init.statement)
+    for row, line in enumerate(lines, 1):
+        if start.row <= row <= end.row or (
+            line.startswith("from ") and _FROM_IMPORT.fullmatch(line.rstrip("\r\n"))
+        ):
+            continue
+        if re.search(r"\bList\b", line):
+            return None
+    return "List"
+
+
+@dataclass(frozen=True)
+class _Imports:
+    """Edits to the module's imports, and whether they add `Iterable` and drop `List`."""
+
+    edits: tuple[Edit, ...] = ()
+    added: bool = False
+    dropped: bool = False
+
+
+_FROM_IMPORT = re.compile(
+    r"from[ \t]+(?P<module>typing|collections\.abc)[ \t]+import[ \t]+(?P<names>[\w \t,]*\w)[ \t]*(?:#.*)?"
+)
+
+
+def _import_edits(
+    lines: Sequence[str], limit: int, *, add_iterable: bool, unused: str | None
+) -> _Imports | None:
+    """The edits to the module's one-line `from collections.abc import ...` and
+    `from typing import ...` that add `Iterable` (to the first, else the second,
+    where isort puts it: constants, classes, functions, each alphabetically) and
+    take `unused` out of `typing`'s; None when `Iterable` cannot be added."""
+    found: dict[str, tuple[int, re.Match[str]]] = {}
+    for row, line in enumerate(lines, 1):
+        if line.startswith("from "):
+            m = _FROM_IMPORT.fullmatch(line.rstrip("\r\n"))
+            if m is not None:
+                found.setdefault(m["module"], (row, m))
+    changed: dict[int, list[str]] = {}
+    names_of = {row: [n.strip() for n in m["names"].split(",")] for row, m in found.values()}
+    dropped = False
+    if unused is not None and "typing" in found:
+        row = found["typing"][0]
+        if unused in names_of[row]:
+            changed[row], dropped = [n for n in names_of[row] if n != unused], True
+    if add_iterable:
+        row = (found.get("collections.abc") or found.get("typing") or (0, None))[0]
+        if row == 0 or not all(names_of[row]):
+            return None
+        names = changed.get(row, names_of[row])
+        at = next((i for i, n in enumerate(names) if _isort_key(n) > _isort_key("Iterable")), len(names))
+        changed[row] = [*names[:at], "Iterable", *names[at:]]
+    edits: list[Edit] = []
+    for row, names in sorted(changed.items()):
+        m = dict(found.values())[row]
+        if not names:
+            edits.append(Edit(Position(row, 1), Position(row + 1, 1), ""))
+            continue
+        text = ", ".join(names)
+        if len(lines[row - 1].rstrip("\r\n")) - len(m["names"]) + len(text) > limit:
+            return None if add_iterable else _Imports()
+        edits.append(Edit(Position(row, m.start("names") + 1), Position(row, m.end("names") + 1), text))
+    return _Imports(tuple(edits), add_iterable, dropped)
+
+
+def _import_words(added: bool, dropped: bool) -> str:
+    """What the import edits do, for the fix's title."""
+    if added and dropped:
+        return " (importing `Iterable` for it in place of `List`)"
+    if added:
+        return " (importing `Iterable` for it)"
+    return " (`List` is no longer imported)" if dropped else ""
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    bare = name.split()[0]
+    return (0 if bare.isupper() and len(bare) > 1 else 1 if bare[0].isupper() else 2), bare.lower()
 
 
 def _element_type(found: Materialization, init: _Init) -> str | None:
