@@ -274,6 +274,10 @@ class Spec:
     wrapper: str = "none"
     after: tuple[str, ...] = ()
     ret: str = ""
+    # "typing": the header imports `Any, List` from typing (no `Iterable`) and the
+    # loop's container is annotated `List[...]`: the loop -> generator fix edits the
+    # import line, and a generator annotated with a name it failed to import raises.
+    imports: str = "abc"
 
     def short(self) -> str:
         """The choices that differ from the defaults, for reports."""
@@ -292,6 +296,10 @@ def normalise(spec: Spec) -> Spec | None:
         spec = replace(spec, elt="pair", cond="")
     if spec.transform in STATEMENTS:
         spec = replace(spec, bind="ws")  # the loop fills `ws`; `weights` is what it reads
+    if spec.imports == "typing" and (
+        spec.transform not in STATEMENTS or spec.consumer in ("helper", "method")
+    ):
+        spec = replace(spec, imports="abc")  # only a loop has a container to annotate; helpers name Iterable
     if spec.bind == "inline":
         spec = replace(spec, between=())
         if "next_m" in spec.body or "len_m" in spec.after or spec.ret == "reuse_m":
@@ -390,6 +398,10 @@ import itertools
 from collections.abc import Iterable
 from typing import Any
 """
+TYPED_HEADER = """\
+import itertools
+from typing import Any, List
+"""
 
 PRODUCER_HELPERS = {
     "gen_helper": "def _renamed(weights):\n    for n, w in weights:\n        yield n + '.h', w\n",
@@ -431,7 +443,7 @@ def render(spec: Spec) -> str:
     if "last" in needs:
         inner.append("last = None")
     if spec.transform in STATEMENTS:
-        inner.append(_loop_transform(m, src, elt.code, CONDS[spec.cond].code))
+        inner.append(_loop_transform(m, src, elt.code, CONDS[spec.cond].code, typed=spec.imports == "typing"))
         ws = m
     elif spec.bind != "inline":
         inner.append(BINDS[spec.bind].code.format(ws=value))
@@ -458,7 +470,7 @@ def render(spec: Spec) -> str:
     if spec.ret:
         lines.append(fill(RETURNS[spec.ret].code))
 
-    parts = [HEADER]
+    parts = [TYPED_HEADER if spec.imports == "typing" else HEADER]
     if spec.producer in PRODUCER_HELPERS:
         parts.append(PRODUCER_HELPERS[spec.producer])
     helper = HELPERS[spec.helper].code if spec.consumer in HELPER_CONSUMERS else ""
@@ -486,12 +498,14 @@ def render(spec: Spec) -> str:
     return "\n\n".join(parts)
 
 
-def _loop_transform(container: str, src: str, elt: str, cond: str) -> str:
-    """`container = []`, then a loop over `src` that appends `elt` for the elements
-    the filter keeps (`cond` is a comprehension's ` if <test>`)."""
+def _loop_transform(container: str, src: str, elt: str, cond: str, *, typed: bool = False) -> str:
+    """`container = []` (annotated `List[...]` when `typed`), then a loop over `src`
+    that appends `elt` for the elements the filter keeps (`cond` is a
+    comprehension's ` if <test>`)."""
     test = cond.removeprefix(" if ")
     skip = f"    if not ({test}):\n        continue\n" if test else ""
-    return f"{container} = []\nfor n, w in {src}:\n{skip}    {container}.append({elt})"
+    annotation = ": List[tuple[str, Any]]" if typed else ""
+    return f"{container}{annotation} = []\nfor n, w in {src}:\n{skip}    {container}.append({elt})"
 
 
 # -- drawing -----------------------------------------------------------------------
@@ -548,8 +562,12 @@ def generate(seed: int) -> Program:
     """The program of `seed`: at most one known shape, so that each shape's
     differences are counted apart (a draw with two is drawn again)."""
     rng = random.Random(seed)
+    # Drawn apart, so that every seed's other choices stay what they were.
+    typed = random.Random(f"imports {seed}").random() < 0.5
     while True:
         spec = draw(rng)
+        if spec is not None and typed:
+            spec = normalise(replace(spec, imports="typing"))
         if spec is None:
             continue
         found = tags(spec)

@@ -238,6 +238,7 @@ class Summary:
     generated_by_shape: Counter[str] = field(default_factory=Counter)
     fixed_by_shape: Counter[str] = field(default_factory=Counter)
     differences_by_shape: Counter[str] = field(default_factory=Counter)
+    imports_edited: int = 0  # safe fixes that also edited the typing import line
 
     def add(self, outcome: Outcome) -> None:
         self.generated += 1
@@ -251,6 +252,8 @@ class Summary:
             return
         self.safe_fixed += 1
         self.fixed_by_shape[shape] += 1
+        if outcome.program.spec.imports == "typing" and generator.TYPED_HEADER not in outcome.fixed:
+            self.imports_edited += 1
         if outcome.difference is not None:
             self.differences.append(outcome)
             self.differences_by_shape[shape] += 1
@@ -290,4 +293,4 @@ def reproducer(program: Program, difference: Difference, seed: int | None = None
 
 def body_of(source: str) -> str:
     """The program without its fixed header (imports), for short reports."""
-    return source.replace(generator.HEADER, "").strip("\n")
+    return source.replace(generator.HEADER, "").replace(generator.TYPED_HEADER, "").strip("\n")

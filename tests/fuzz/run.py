@@ -42,6 +42,7 @@ def print_summary(summary: Summary, seeds: int, start: int, elapsed: float) -> N
     print(f"seeds {start}..{start + seeds - 1}: {elapsed:.1f} s")
     print(f"programs generated:             {summary.generated}")
     print(f"programs with a safe fix:       {summary.safe_fixed}")
+    print(f"  of them, import line edited:  {summary.imports_edited}")
     print(f"programs without (skipped):     {summary.skipped}")
     print(f"errors (eagerlint or compile):  {len(summary.errors)}")
     print(f"behaviour differences:          {len(summary.differences)}")
