@@ -91,7 +91,7 @@ class ModuleView:
         resolved = self.resolve_call(call, cls)
         if resolved is None:
             return None
-        param = param_for(resolved.func, resolved.owner is not None, call, arg, unbound=resolved.unbound)
+        param = param_for(resolved.func, call, arg, receiver=resolved.receiver)
         return None if param is None else (resolved, param)
 
     def helper_summary(self, call: cst.Call, cls: Block | None, arg: cst.Arg) -> HelperSummary | None:
@@ -117,7 +117,7 @@ class ModuleView:
         else:
             candidates = []
             for method in self.resolver.attribute_methods(call, cls):
-                param = param_for(method.func, method.owner is not None, call, arg)
+                param = param_for(method.func, call, arg, receiver=method.receiver)
                 if param is not None:
                     candidates.append((method, param))
         for found, param in candidates:

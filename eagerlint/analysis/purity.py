@@ -25,6 +25,7 @@ import libcst as cst
 
 from eagerlint.analysis.cst_util import dotted_name, root_name, target_names
 from eagerlint.analysis.keeps import KEEP_METHODS, LOGGING_ROOTS
+from eagerlint.analysis.resolve import bound_arguments
 from eagerlint.analysis.walk import children, descendants, runs_with
 from eagerlint.outline import Block
 
@@ -231,12 +232,11 @@ def _call_writes(call: cst.Call, view: ModuleView, cls: Block | None, depth: int
         for arg in call.args:
             found |= _path_of(arg.value)
         return found
-    bound_call = resolved.owner is not None and not resolved.unbound
-    return _mapped(call, resolved.func, bound_call, resolved.home, resolved.owner, depth)
+    return _mapped(call, resolved.func, resolved.receiver, resolved.home, resolved.owner, depth)
 
 
 def _mapped(
-    call: cst.Call, func: cst.FunctionDef, is_method: bool, home: ModuleView, owner: Block | None, depth: int
+    call: cst.Call, func: cst.FunctionDef, receiver: bool, home: ModuleView, owner: Block | None, depth: int
 ) -> set[str]:
     """What `func`'s body writes, named as the caller sees it: a path under a
     parameter becomes the same path under the argument it was given."""
@@ -254,7 +254,7 @@ def _mapped(
         memo[key] = inner
     inner = memo[key]
     params = _params(func)
-    bound = _bound(call, func, is_method)
+    bound = _bound(call, func, receiver)
     names = {p.name.value for p in params}
     found: set[str] = set()
     for path in inner:
@@ -280,12 +280,12 @@ def call_reads(call: cst.Call, view: ModuleView, cls: Block | None) -> set[str] 
     resolved = view.resolve_call(call, cls)
     if resolved is None:
         return None
-    func, owner, home, unbound = resolved
+    func, home = resolved.func, resolved.home
     memo = home.memo(call_reads)
     if id(func) not in memo:
         memo[id(func)] = _body_reads(func)
     inner: set[str] = memo[id(func)]
-    bound = _bound(call, func, owner is not None and not unbound)
+    bound = _bound(call, func, resolved.receiver)
     local = {p.name.value for p in _params(func)} | rebound([func.body])
     local |= {t for n in descendants(func.body) if isinstance(n, cst.CompFor) for t in target_names(n.target)}
     found: set[str] = set()
@@ -327,20 +327,6 @@ def _body_reads(func: cst.FunctionDef) -> set[str]:
     return found
 
 
-def _bound(call: cst.Call, func: cst.FunctionDef, is_method: bool) -> dict[str, cst.BaseExpression]:
-    """Each parameter of `func` the call gives an argument, with that argument."""
-    bound: dict[str, cst.BaseExpression] = {}
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    plain = [*func.params.posonly_params, *func.params.params]
-    if is_method and plain and isinstance(call.func, cst.Attribute):
-        receiver = call.func.value
-        if isinstance(receiver, cst.Call) and dotted_name(receiver.func) == "super":
-            receiver = cst.Name("self")
-        bound[plain[0].name.value] = receiver
-        plain = plain[1:]
-    for param, arg in zip(plain, positional, strict=False):
-        bound[param.name.value] = arg.value
-    for arg in call.args:
-        if arg.keyword is not None:
-            bound[arg.keyword.value] = arg.value
-    return bound
+def _bound(call: cst.Call, func: cst.FunctionDef, receiver: bool) -> dict[str, cst.BaseExpression]:
+    """Each parameter of `func` the call gives a value, with that value."""
+    return {param.name.value: value for param, value, _ in bound_arguments(func, call, receiver=receiver)}

@@ -42,6 +42,12 @@ class Resolved(NamedTuple):
     # receiver itself, as its first positional argument.
     unbound: bool = False
 
+    @property
+    def receiver(self) -> bool:
+        """Whether the call hands its receiver (`obj` of `obj.m(x)`, `super()`) to
+        the method's first parameter itself (see `bound_arguments`)."""
+        return self.owner is not None and not self.unbound
+
 
 class Resolver:
     def __init__(self, view: ModuleView, project: Project | None, name: str) -> None:
@@ -302,22 +308,45 @@ def _self_attribute(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def param_for(
-    func: cst.FunctionDef, is_method: bool, call: cst.Call, arg: cst.Arg, *, unbound: bool = False
-) -> cst.Param | None:
-    """The parameter of `func` that `arg` of `call` binds to, if it can be told
-    (`unbound`: the call passes the receiver as its first argument)."""
-    if arg.keyword is not None:
-        return next((p for p in streams.all_params(func) if p.name.value == arg.keyword.value), None)
-    positional = [a for a in call.args if a.keyword is None]
-    if arg.star:
-        return None
-    if unbound:
-        params = [*func.params.posonly_params, *func.params.params]
-    else:
-        params = streams.positional_params(func, is_method=is_method)
-    index = positional.index(arg)
-    return params[index] if index < len(params) else None
+def bound_arguments(
+    func: cst.FunctionDef, call: cst.Call, *, receiver: bool
+) -> list[tuple[cst.Param, cst.BaseExpression, cst.Arg | None]]:
+    """Each parameter of `func` that `call` gives a value: the value, and the
+    argument that passes it (None for the receiver).  The one rule for binding a
+    call, used for following a stream into its callee and for what the callee reads
+    and writes: `receiver` (a method called through an object, `Resolved.receiver`)
+    binds the object to the first parameter unless the method is a staticmethod;
+    positional arguments bind in order (a starred one ends them: what follows
+    cannot be told), keywords by name.  The call decides, not the parameter names:
+    a module-level `def helper(self, ws)` called `helper(self, weights)` binds `ws`.
+    """
+    plain = [*func.params.posonly_params, *func.params.params]
+    found: list[tuple[cst.Param, cst.BaseExpression, cst.Arg | None]] = []
+    if receiver and plain and isinstance(call.func, cst.Attribute) and not streams.is_staticmethod(func):
+        value = call.func.value
+        if isinstance(value, cst.Call) and dotted_name(value.func) == "super":
+            value = cst.Name("self")
+        found.append((plain[0], value, None))
+        plain = plain[1:]
+    positional: list[cst.Arg] = []
+    for arg in call.args:
+        if arg.star:
+            break
+        if arg.keyword is None:
+            positional.append(arg)
+    found += [(param, arg.value, arg) for param, arg in zip(plain, positional, strict=False)]
+    by_name = {p.name.value: p for p in streams.all_params(func)}
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in by_name:
+            found.append((by_name[arg.keyword.value], arg.value, arg))
+    return found
+
+
+def param_for(func: cst.FunctionDef, call: cst.Call, arg: cst.Arg, *, receiver: bool) -> cst.Param | None:
+    """The parameter of `func` that `arg` of `call` binds to, if it can be told."""
+    return next(
+        (param for param, _, given in bound_arguments(func, call, receiver=receiver) if given is arg), None
+    )
 
 
 def _architectures(call: cst.Call) -> list[str]:

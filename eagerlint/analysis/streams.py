@@ -79,7 +79,7 @@ def all_params(func: cst.FunctionDef) -> list[cst.Param]:
 
 def positional_params(func: cst.FunctionDef, *, is_method: bool) -> list[cst.Param]:
     params = [*func.params.posonly_params, *func.params.params]
-    bound = is_method and not _is_staticmethod(func)
+    bound = is_method and not is_staticmethod(func)
     # A method written outside its class (a mixin body, a doc example) still
     # names its receiver `self` or `cls`.
     if params and (bound or params[0].name.value in ("self", "cls")):
@@ -87,7 +87,7 @@ def positional_params(func: cst.FunctionDef, *, is_method: bool) -> list[cst.Par
     return params
 
 
-def _is_staticmethod(func: cst.FunctionDef) -> bool:
+def is_staticmethod(func: cst.FunctionDef) -> bool:
     return any(last_part(dotted_name(d.decorator)) == "staticmethod" for d in func.decorators)
 
 
