@@ -51,7 +51,7 @@ class Directives:
 
     def silencing(self, finding: Finding) -> list[int]:
         """The rows whose directive names the finding's code."""
-        rows = {finding.location.row, finding.statement_row}
+        rows = {r for r in (finding.location.row, finding.statement_row) if r > 0}  # 0: not known
         if self.ends is not None:
             rows |= {e for r in rows if (e := self.ends.comment_row(r)) is not None}
         return sorted(r for r in rows if r in self.by_row and finding.code in self.by_row[r].codes)
@@ -217,8 +217,8 @@ def add_directives(source: str, findings: Iterable[Finding], lines: Sequence[str
     wanted: dict[int, set[str]] = {}
     missed: list[Finding] = []
     for f in findings:
-        rows = (f.statement_row, f.location.row)
-        row = next((r for r in rows if r in ends), None) or ends.comment_row(rows[0])
+        rows = [r for r in (f.statement_row, f.location.row) if r > 0]  # 0: not known
+        row = next((r for r in rows if r in ends), None) or (ends.comment_row(rows[0]) if rows else None)
         if row is None:
             missed.append(f)
         else:

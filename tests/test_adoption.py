@@ -209,3 +209,17 @@ def test_a_baseline_of_vllm_then_only_a_new_keep_fails(vllm: Path) -> None:
     code, after = findings("--baseline", "baseline.json", "vllm", cwd=vllm)
     assert code == 1
     assert [(f["filename"], f["location"]["row"], f["code"]) for f in after] == [(LLAMA_FILE, row, "EL002")]
+
+
+def test_an_unknown_statement_row_maps_to_no_directive() -> None:
+    # A finding without a statement row (0) was mapped to the file's first line that
+    # can end in a comment, whose directive then silenced it.
+    from eagerlint import suppress
+    from eagerlint.model import Finding, Position
+
+    source = "x = 1  # noqa: EL001\ny = [w for w in \\\n     weights]\n"
+    finding = Finding(
+        "EL001", "weights-comprehension", "m", "m.py", Position(2, 5), Position(3, 13), None, ()
+    )
+    assert suppress.apply([finding], source).kept == [finding]
+    assert suppress.add_directives(source, [finding]).text.endswith("weights]  # noqa: EL001\n")
