@@ -380,29 +380,38 @@ def _return_annotation(
     the container's `List[T]` was its last use (else ruff's F401 would follow)."""
     element = _element_type(found, init) if annotate else None
     imported = any(re.search(r"\bIterable\b", m.group(1)) for m in _ITERABLE_IMPORT.finditer(view.text))
-    unused = _last_use_of_list(init, view, lines)
+    imports = _one_line_imports(lines)
+    unused = _last_use_of_list(init, view, lines, imports)
     limit = view.options.line_length
     if element and not imported:
-        edits = _import_edits(lines, limit, add_iterable=True, unused=unused)
+        edits = _import_edits(lines, imports, limit, add_iterable=True, unused=unused)
         if edits is not None:
             return f" -> Iterable[{element}]", edits
         element = None
-    edits = _import_edits(lines, limit, add_iterable=False, unused=unused) or _Imports()
+    edits = _import_edits(lines, imports, limit, add_iterable=False, unused=unused) or _Imports()
     return (f" -> Iterable[{element}]" if element else ""), edits
 
 
-def _last_use_of_list(init: _Init, view: ModuleView, lines: Sequence[str]) -> str | None:
+def _one_line_imports(lines: Sequence[str]) -> dict[int, re.Match[str]]:
+    """The module's one-line `from typing import ...` and `from collections.abc
+    import ...` statements, by row."""
+    found: dict[int, re.Match[str]] = {}
+    for row, line in enumerate(lines, 1):
+        if line.startswith("from ") and (m := _FROM_IMPORT.fullmatch(line.rstrip("\r\n"))) is not None:
+            found[row] = m
+    return found
+
+
+def _last_use_of_list(
+    init: _Init, view: ModuleView, lines: Sequence[str], imports: dict[int, re.Match[str]]
+) -> str | None:
     """`List` when the container's annotation `List[T]` is the module's only use of
     the name besides its import (a string or comment naming it counts as a use)."""
     if init.annotation is None or not re.match(r"\s*List\s*\[", _code(init.annotation)):
         return None
     start, end = view.span(init.statement)
     for row, line in enumerate(lines, 1):
-        if start.row <= row <= end.row or (
-            line.startswith("from ") and _FROM_IMPORT.fullmatch(line.rstrip("\r\n"))
-        ):
-            continue
-        if re.search(r"\bList\b", line):
+        if not start.row <= row <= end.row and row not in imports and re.search(r"\bList\b", line):
             return None
     return "List"
 
@@ -422,27 +431,30 @@ _FROM_IMPORT = re.compile(
 
 
 def _import_edits(
-    lines: Sequence[str], limit: int, *, add_iterable: bool, unused: str | None
+    lines: Sequence[str],
+    imports: dict[int, re.Match[str]],
+    limit: int,
+    *,
+    add_iterable: bool,
+    unused: str | None,
 ) -> _Imports | None:
-    """The edits to the module's one-line `from collections.abc import ...` and
-    `from typing import ...` that add `Iterable` (to the first, else the second,
-    where isort puts it: constants, classes, functions, each alphabetically) and
-    take `unused` out of `typing`'s; None when `Iterable` cannot be added."""
-    found: dict[str, tuple[int, re.Match[str]]] = {}
-    for row, line in enumerate(lines, 1):
-        if line.startswith("from "):
-            m = _FROM_IMPORT.fullmatch(line.rstrip("\r\n"))
-            if m is not None:
-                found.setdefault(m["module"], (row, m))
+    """The edits to the module's first one-line `from collections.abc import ...`
+    and `from typing import ...` (`imports`) that add `Iterable` (to the first, else
+    the second, where isort puts it: constants, classes, functions, each
+    alphabetically) and take `unused` out of `typing`'s; None when `Iterable` cannot
+    be added."""
+    first: dict[str, int] = {}  # module -> the row of its first one-line import
+    for row, m in imports.items():
+        first.setdefault(m["module"], row)
     changed: dict[int, list[str]] = {}
-    names_of = {row: [n.strip() for n in m["names"].split(",")] for row, m in found.values()}
+    names_of = {row: [n.strip() for n in imports[row]["names"].split(",")] for row in first.values()}
     dropped = False
-    if unused is not None and "typing" in found:
-        row = found["typing"][0]
+    if unused is not None and "typing" in first:
+        row = first["typing"]
         if unused in names_of[row]:
             changed[row], dropped = [n for n in names_of[row] if n != unused], True
     if add_iterable:
-        row = (found.get("collections.abc") or found.get("typing") or (0, None))[0]
+        row = first.get("collections.abc") or first.get("typing") or 0
         if row == 0 or not all(names_of[row]):
             return None
         names = changed.get(row, names_of[row])
@@ -450,7 +462,7 @@ def _import_edits(
         changed[row] = [*names[:at], "Iterable", *names[at:]]
     edits: list[Edit] = []
     for row, names in sorted(changed.items()):
-        m = dict(found.values())[row]
+        m = imports[row]
         if not names:
             edits.append(Edit(Position(row, 1), Position(row + 1, 1), ""))
             continue
