@@ -315,27 +315,54 @@ def handing_on(count: int) -> str:
     return loaders + helpers
 
 
-def test_judging_each_fix_does_not_redo_the_module(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text handed to libcst (`parsing.parse_module`), in order."""
+    from eagerlint import parsing
+
+    texts: list[str] = []
+    real = parsing.parse_module
+
+    def parse(text: str) -> Any:
+        texts.append(text)
+        return real(text)
+
+    monkeypatch.setattr(parsing, "parse_module", parse)
+    return texts
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text handed to CPython's syntax check (`parsing.check_syntax`), in order."""
+    from eagerlint import parsing
+
+    texts: list[str] = []
+    real = parsing.check_syntax
+
+    def spy(text: str, filename: str) -> None:
+        texts.append(text)
+        real(text, filename)
+
+    monkeypatch.setattr(parsing, "check_syntax", spy)
+    return texts
+
+
+def test_judging_each_fix_does_not_redo_the_module(
+    monkeypatch: pytest.MonkeyPatch, parsed: list[str]
+) -> None:
     # Each fix is judged on the module as it would be after it; that module's
     # builtin-shadowing scan (a regex over the whole text) and the parse of every
     # helper the edit did not touch were redone per fix: quadratic in a big file.
-    from eagerlint import parsing
     from eagerlint.analysis import source
     from tests.helpers import run
 
-    parsed: list[str] = []
     scanned: list[int] = []
-    real_parse, real_scan = parsing.parse_module, source.shadowed_builtins
-
-    def parse(text: str) -> Any:
-        parsed.append(text)
-        return real_parse(text)
+    real_scan = source.shadowed_builtins
 
     def scan(text: str) -> frozenset[str]:
         scanned.append(len(text))
         return real_scan(text)
 
-    monkeypatch.setattr(parsing, "parse_module", parse)
     monkeypatch.setattr(source, "shadowed_builtins", scan)
     result = run(handing_on(40))
     assert len(result.findings) == 40 and all(f.fix is not None for f in result.findings)
@@ -345,20 +372,11 @@ def test_judging_each_fix_does_not_redo_the_module(monkeypatch: pytest.MonkeyPat
     assert len(scanned) == 1
 
 
-def test_the_fix_loop_parses_what_its_fixes_did_not_change_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_fix_loop_parses_what_its_fixes_did_not_change_once(parsed: list[str]) -> None:
     # The second round of the fix loop re-parsed every function of the fixed file.
-    from eagerlint import parsing
     from eagerlint.pipeline import FixMode
     from tests.helpers import run
 
-    parsed: list[str] = []
-    real = parsing.parse_module
-
-    def parse(text: str) -> Any:
-        parsed.append(text)
-        return real(text)
-
-    monkeypatch.setattr(parsing, "parse_module", parse)
     result = run(handing_on(40), FixMode.SAFE)
     assert result.applied_fixes == 40 and not result.findings
     # Round one: every loader, every helper, every loader as its fix leaves it (to
@@ -366,26 +384,17 @@ def test_the_fix_loop_parses_what_its_fixes_did_not_change_once(monkeypatch: pyt
     assert len(parsed) == 40 + 40 + 40 == len(set(parsed))
 
 
-def test_the_fix_loop_parses_functions_of_one_text_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_fix_loop_parses_functions_of_one_text_once_each(parsed: list[str]) -> None:
     # Methods of the same text in several classes are several trees; the second round
     # took the first's parse again and parsed all the others anew.
-    from eagerlint import parsing
     from eagerlint.pipeline import FixMode
     from tests.helpers import run
-
-    parsed: list[str] = []
-    real = parsing.parse_module
-
-    def parse(text: str) -> Any:
-        parsed.append(text)
-        return real(text)
 
     method = (
         "    def load_weights(self, weights):\n        for name, w in weights:\n"
         "            self.load(name, w)\n"
     )
     classes = "".join(f"\n\nclass Model{i}:\n{method}" for i in range(5))
-    monkeypatch.setattr(parsing, "parse_module", parse)
     result = run(handing_on(2) + classes, FixMode.SAFE)
     assert result.applied_fixes == 2 and not result.findings
     same = [t for t in parsed if "self.load(name, w)" in t]
@@ -436,20 +445,11 @@ def test_the_report_splits_a_file_into_lines_once(
     assert split.count(len(text)) <= 2  # the outline's, the report's; not once per finding
 
 
-def test_a_fix_is_checked_over_the_blocks_it_touched(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fix_is_checked_over_the_blocks_it_touched(checked: list[str]) -> None:
     # --fix re-parsed the whole module with libcst (~12 s/MB) to check its output.
-    from eagerlint import parsing
     from eagerlint.pipeline import FixMode
     from tests.helpers import run
 
-    checked: list[str] = []
-    real = parsing.check_syntax
-
-    def spy(text: str, filename: str) -> None:
-        checked.append(text)
-        real(text, filename)
-
-    monkeypatch.setattr(parsing, "check_syntax", spy)
     rest = "".join(f"def other_{i}(x):\n    return x + {i}\n\n\n" for i in range(500))
     result = run(LLAMA + "\n\n" + rest, FixMode.SAFE)
     assert result.fixed_source is not None and FIXED_LINE in result.fixed_source
@@ -457,20 +457,11 @@ def test_a_fix_is_checked_over_the_blocks_it_touched(monkeypatch: pytest.MonkeyP
     assert checked[1] == LLAMA.replace("[(name, w.float()) for name, w in weights]", FIXED_LINE[10:])
 
 
-def test_fixes_far_apart_are_checked_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fixes_far_apart_are_checked_block_by_block(checked: list[str]) -> None:
     # Two fixes at either end of a file had everything between them checked again.
-    from eagerlint import parsing
     from eagerlint.pipeline import FixMode
     from tests.helpers import run
 
-    checked: list[str] = []
-    real = parsing.check_syntax
-
-    def spy(text: str, filename: str) -> None:
-        checked.append(text)
-        real(text, filename)
-
-    monkeypatch.setattr(parsing, "check_syntax", spy)
     rest = "".join(f"def other_{i}(x):\n    return x + {i}\n\n\n" for i in range(500))
     # Each loop turned generator adds a line, so the last fix is shifted by five.
     loops = "".join(
