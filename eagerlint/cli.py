@@ -530,9 +530,9 @@ def _write_report(args: argparse.Namespace, run: _Run, status: int, out: TextIO)
 
     findings = [f for r in run.results for f in r.findings]
     text = args.output_format in ("full", "concise")
-    # FORCE_COLOR is for terminals that are not ttys (CI logs); a file named by
-    # --output-file gets colour only from --color=always.
-    to_file = args.output_file is not None and out is not sys.stdout and out is not sys.stderr
+    # FORCE_COLOR is for terminals that are not ttys (CI logs); the file of
+    # --output-file (`out` is neither stdout nor stderr) gets colour only from --color=always.
+    to_file = out is not sys.stdout and out is not sys.stderr
     choice = "never" if to_file and args.color == "auto" else args.color
     paint = color.paint if text and color.enabled(choice, out) else None
 
